@@ -1,0 +1,56 @@
+# Two commands do everything: `make test` and `make run` (see README.md).
+# Each first builds .venv from requirements-lock.txt when .venv is missing or the lock
+# (or pyproject.toml) changed, then runs its target.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-from-lock
+
+# Quieter TensorFlow C++ logging; a relative MLPRIVACY_DATA is made absolute because
+# notebooks run with notebooks/ as their working directory.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+ifneq ($(strip $(MLPRIVACY_DATA)),)
+export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
+endif
+
+.PHONY: test run lab clean distclean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements-lock.txt pyproject.toml
+	@echo "==> Building $(VENV) from requirements-lock.txt with $(PYTHON)"
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), \
+		"Python 3.11 is required (found %s); set PYTHON=/path/to/python3.11" % sys.version.split()[0]'
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=23.2"
+	$(BIN)/python -m pip install --quiet -r requirements-lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+	@echo "==> $(VENV) ready"
+
+# Unit tests of the helpers, then every notebook end to end under nbval (quick profile),
+# all with an empty temporary model cache. One pytest run, one summary line.
+test: $(STAMP)
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	MLPRIVACY_PROFILE=quick MLPRIVACY_CACHE="$$tmp/models" \
+	MLPRIVACY_RESULTS="$(CURDIR)/build/test-results" \
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=900 \
+		-p no:cacheprovider -ra --durations=8
+
+# Execute the notebooks in order (full profile unless MLPRIVACY_PROFILE says otherwise)
+# into build/executed/, render build/html/ with an index, write build/results/.
+run: $(STAMP)
+	MLPRIVACY_RESULTS="$(CURDIR)/build/results" $(BIN)/python scripts/run_notebooks.py
+
+lab: $(STAMP)
+	MLPRIVACY_RESULTS="$(CURDIR)/build/results" $(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache notebooks/.ipynb_checkpoints
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,121 @@
+"""Run settings shared by every notebook: profile, seed and version checks.
+
+Two environment variables steer a run:
+
+* ``MLPRIVACY_PROFILE`` -- ``quick`` (CI and workshop laptops: small sizes, few
+  epochs) or ``full`` (the faithful experiment, the default).
+* ``MLPRIVACY_SEED`` -- an integer (default 0) that seeds Python, NumPy and
+  TensorFlow through :func:`set_seed`.
+
+Used by all notebooks in their ``parameters`` cell.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from collections.abc import Mapping
+from importlib import metadata
+
+import numpy as np
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+PROFILES = ("quick", "full")
+DEFAULT_PROFILE = "full"
+
+
+def get_profile() -> str:
+    """Return the run profile, ``"quick"`` or ``"full"``, from ``MLPRIVACY_PROFILE``.
+
+    Unset or empty means ``"full"``. Any other value raises ``ValueError`` naming the
+    variable, so a typo never silently runs the hour-long profile.
+    """
+    value = os.environ.get("MLPRIVACY_PROFILE", "").strip().lower() or DEFAULT_PROFILE
+    if value not in PROFILES:
+        raise ValueError(
+            f"MLPRIVACY_PROFILE must be one of {PROFILES}, got {value!r}. "
+            "Use 'quick' for a fast run (CI, workshops) or 'full' for the faithful experiment."
+        )
+    return value
+
+
+def get_seed() -> int:
+    """Return the integer seed from ``MLPRIVACY_SEED`` (default 0).
+
+    Raises ``ValueError`` naming the variable when it is not a non-negative integer.
+    """
+    raw = os.environ.get("MLPRIVACY_SEED", "").strip() or "0"
+    try:
+        seed = int(raw)
+    except ValueError:
+        raise ValueError(f"MLPRIVACY_SEED must be a non-negative integer, got {raw!r}") from None
+    if seed < 0:
+        raise ValueError(f"MLPRIVACY_SEED must be a non-negative integer, got {seed}")
+    return seed
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's ``random``, NumPy's global generator and, if imported, TensorFlow.
+
+    TensorFlow is seeded (``tf.keras.utils.set_random_seed``) only when the notebook
+    has already imported it, so notebook 01 never pays TensorFlow's import time.
+    Returns ``None``. Raises ``TypeError``/``ValueError`` for a seed that is not a
+    non-negative ``int``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    tf = sys.modules.get("tensorflow")
+    if tf is not None:
+        tf.keras.utils.set_random_seed(seed)
+
+
+def installed_version(distribution: str) -> str | None:
+    """Return the installed version of a pip distribution, or ``None`` if absent."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def check_versions(required: Mapping[str, str]) -> dict[str, str]:
+    """Check installed package versions against pip-style specifiers.
+
+    ``required`` maps a distribution name to a specifier, e.g.
+    ``{"tensorflow": "==2.15.*", "tensorflow-privacy": "==0.8.12"}``.
+    Returns ``{name: installed_version}`` when all are met. Otherwise raises
+    ``RuntimeError`` listing every mismatch and how to get the tested stack, because
+    the libraries this series teaches change their APIs between releases.
+    """
+    if not isinstance(required, Mapping):
+        raise TypeError(f"required must be a mapping of name -> specifier, got {type(required)}")
+    found: dict[str, str] = {}
+    problems = []
+    for name, spec in required.items():
+        try:
+            specifier = SpecifierSet(spec)
+        except InvalidSpecifier:
+            raise ValueError(f"required[{name!r}] is not a valid specifier: {spec!r}") from None
+        version = installed_version(name)
+        if version is None:
+            problems.append(f"  - {name}: not installed (need {spec})")
+        elif Version(version) not in specifier:
+            problems.append(f"  - {name}: {version} installed, need {spec}")
+        else:
+            found[name] = version
+    if problems:
+        raise RuntimeError(
+            "This notebook was tested with a pinned stack and the installed versions differ:\n"
+            + "\n".join(problems)
+            + "\nFix: from the repository root run `make lab` (it builds .venv from "
+            "requirements-lock.txt), or `pip install -r requirements-lock.txt && pip install -e .` "
+            "in your own environment, then restart the kernel. See README.md, 'Troubleshooting'."
+        )
+    return found

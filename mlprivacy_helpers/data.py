@@ -1,0 +1,240 @@
+"""Offline-capable loaders for MNIST and CIFAR-10, plus subset and scaling helpers.
+
+``load_mnist()`` and ``load_cifar10()`` return exactly what
+``tf.keras.datasets.<name>.load_data()`` returns -- ``(x_train, y_train), (x_test, y_test)``
+as uint8 arrays of the same shapes -- but look for a local copy first:
+
+1. the folder named by ``MLPRIVACY_DATA`` (files ``mnist.npz`` / ``cifar10.npz`` in the
+   layout of Keras' ``mnist.npz``: arrays ``x_train``, ``y_train``, ``x_test``, ``y_test``);
+2. the per-user cache, ``$XDG_CACHE_HOME/mlprivacy/data`` (default ``~/.cache/...``);
+3. a download through Keras, stored in that cache (written atomically: temp file + rename).
+
+A missing, wrong or corrupt file raises :class:`DatasetUnavailableError` naming the file
+and the fix. Used by notebooks 02 (CIFAR-10) and 03 (MNIST).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ArrayPair = tuple[np.ndarray, np.ndarray]
+
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+
+#: Seconds one network operation of a download may take before we give up.
+DOWNLOAD_SOCKET_TIMEOUT = 15.0
+
+
+class DatasetUnavailableError(RuntimeError):
+    """The dataset could not be read locally or downloaded; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    filename: str
+    x_train: tuple[int, ...]
+    y_train: tuple[int, ...]
+    x_test: tuple[int, ...]
+    y_test: tuple[int, ...]
+    num_classes: int = 10
+
+
+_MNIST = _Spec("mnist", "mnist.npz", (60000, 28, 28), (60000,), (10000, 28, 28), (10000,))
+_CIFAR10 = _Spec(
+    "cifar10", "cifar10.npz", (50000, 32, 32, 3), (50000, 1), (10000, 32, 32, 3), (10000, 1)
+)
+_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def data_cache_dir() -> Path:
+    """Return the per-user folder where downloaded datasets are kept (not created here)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mlprivacy" / "data"
+
+
+def _fix_hint(spec: _Spec) -> str:
+    return (
+        f"Fix: put a copy of {spec.filename} (arrays x_train, y_train, x_test, y_test, uint8) "
+        f"in a folder and set MLPRIVACY_DATA to that folder (in a workshop or CI this is "
+        f"usually ../shared/data), or run once with internet access so the file is "
+        f"downloaded into {data_cache_dir()}."
+    )
+
+
+def _read_npz(path: Path, spec: _Spec) -> tuple[ArrayPair, ArrayPair]:
+    """Load and validate one ``.npz`` file; raise DatasetUnavailableError naming it."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in _KEYS if k not in npz.files]
+            if missing:
+                raise DatasetUnavailableError(
+                    f"{path} is not a {spec.name} file: missing arrays {missing} "
+                    f"(found {sorted(npz.files)}). {_fix_hint(spec)}"
+                )
+            arrays = {k: npz[k] for k in _KEYS}
+    except DatasetUnavailableError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise DatasetUnavailableError(
+            f"{path} could not be read as a {spec.name} .npz file "
+            f"({type(exc).__name__}: {exc}); it may be truncated or corrupt. {_fix_hint(spec)}"
+        ) from exc
+    _validate(arrays, path, spec)
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def _validate(arrays: dict[str, np.ndarray], path: Path | str, spec: _Spec) -> None:
+    for key in _KEYS:
+        arr = arrays[key]
+        expected = getattr(spec, key)
+        if arr.dtype != np.uint8:
+            raise DatasetUnavailableError(
+                f"{path}: {key} has dtype {arr.dtype}, expected uint8. {_fix_hint(spec)}"
+            )
+        if arr.shape != expected:
+            raise DatasetUnavailableError(
+                f"{path}: {key} has shape {arr.shape}, expected {expected}. {_fix_hint(spec)}"
+            )
+    for key in ("y_train", "y_test"):
+        labels = arrays[key]
+        if labels.size and labels.max() >= spec.num_classes:
+            top = spec.num_classes - 1
+            raise DatasetUnavailableError(
+                f"{path}: {key} holds label {int(labels.max())}, expected 0..{top}. "
+                f"{_fix_hint(spec)}"
+            )
+
+
+def _save_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` through a temp file and a rename, never a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _download(spec: _Spec) -> dict[str, np.ndarray]:
+    """Download through Keras with a socket timeout, so no network fails fast, not hangs."""
+    import tensorflow as tf  # imported lazily: loading a local file needs no TensorFlow
+
+    loader = {"mnist": tf.keras.datasets.mnist, "cifar10": tf.keras.datasets.cifar10}[spec.name]
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_SOCKET_TIMEOUT)
+    try:
+        (x_train, y_train), (x_test, y_test) = loader.load_data()
+    except Exception as exc:  # Keras wraps network errors in a bare Exception
+        raise DatasetUnavailableError(
+            f"No local copy of {spec.filename} was found and the download failed "
+            f"({type(exc).__name__}: {exc}). Looked in: "
+            f"MLPRIVACY_DATA={os.environ.get('MLPRIVACY_DATA', '(unset)')} and "
+            f"{data_cache_dir()}. {_fix_hint(spec)}"
+        ) from exc
+    finally:
+        socket.setdefaulttimeout(previous)
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def _load(spec: _Spec) -> tuple[ArrayPair, ArrayPair]:
+    data_dir = os.environ.get("MLPRIVACY_DATA", "").strip()
+    if data_dir:
+        candidate = Path(data_dir).expanduser() / spec.filename
+        if candidate.is_file():
+            return _read_npz(candidate, spec)
+    cached = data_cache_dir() / spec.filename
+    if cached.is_file():
+        return _read_npz(cached, spec)
+    arrays = _download(spec)
+    _validate(arrays, f"downloaded {spec.name}", spec)
+    try:
+        _save_atomic(cached, arrays)
+    except OSError:
+        pass  # a read-only home folder only costs a re-download next time
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def load_mnist() -> tuple[ArrayPair, ArrayPair]:
+    """Return MNIST as ``(x_train, y_train), (x_test, y_test)``, uint8, like Keras.
+
+    Shapes: (60000, 28, 28), (60000,), (10000, 28, 28), (10000,). Used by notebook 03.
+    Raises :class:`DatasetUnavailableError` when no valid copy can be found or fetched.
+    """
+    return _load(_MNIST)
+
+
+def load_cifar10() -> tuple[ArrayPair, ArrayPair]:
+    """Return CIFAR-10 as ``(x_train, y_train), (x_test, y_test)``, uint8, like Keras.
+
+    Shapes: (50000, 32, 32, 3), (50000, 1), (10000, 32, 32, 3), (10000, 1); labels are the
+    official class indices (see ``CIFAR10_CLASSES``). Used by notebook 02.
+    Raises :class:`DatasetUnavailableError` when no valid copy can be found or fetched.
+    """
+    return _load(_CIFAR10)
+
+
+def balanced_subset(
+    x: np.ndarray, y: np.ndarray, n_per_class: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return a seeded, class-balanced random subset ``(x_sub, y_sub)``.
+
+    Takes ``n_per_class`` examples of every class found in ``y`` (labels of shape ``(N,)``
+    or ``(N, 1)``; the returned labels keep that shape) and shuffles the result, so
+    ``len(x_sub) == n_per_class * n_classes``. The same seed always gives the same subset.
+    Used by notebooks 02 and 03. Raises ``ValueError`` if a class has too few examples.
+    """
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    if isinstance(n_per_class, bool) or not isinstance(n_per_class, int | np.integer):
+        raise TypeError(f"n_per_class must be an int, got {type(n_per_class).__name__}")
+    if n_per_class <= 0:
+        raise ValueError(f"n_per_class must be positive, got {n_per_class}")
+    flat = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in np.unique(flat):
+        idx = np.flatnonzero(flat == label)
+        if len(idx) < n_per_class:
+            raise ValueError(
+                f"n_per_class={n_per_class} but class {label} has only {len(idx)} examples"
+            )
+        chosen.append(rng.choice(idx, size=n_per_class, replace=False))
+    order = rng.permutation(np.concatenate(chosen))
+    return x[order], y[order]
+
+
+def scale_images(x: np.ndarray) -> np.ndarray:
+    """Return uint8 images ``x`` as float32 scaled to [0, 1] (divided by 255).
+
+    Used by notebooks 02 and 03. Raises ``TypeError`` for a non-uint8 array, which is
+    almost always an array that was already scaled.
+    """
+    x = np.asarray(x)
+    if x.dtype != np.uint8:
+        raise TypeError(f"x must be a uint8 image array (0..255), got dtype {x.dtype}")
+    return x.astype(np.float32) / np.float32(255.0)

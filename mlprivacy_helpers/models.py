@@ -1,0 +1,83 @@
+"""The Keras models the notebooks attack. Each builder returns a new, uncompiled model.
+
+The architectures follow the original blog posts so that their numbers can be compared;
+the notebooks compile them (optimizer, loss) in plain sight.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+layers = tf.keras.layers
+
+
+def cifar10_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int = 10):
+    """Return the deliberately unregularised CIFAR-10 CNN of notebook 02 (logits output).
+
+    Conv2D(32, 3x3, relu) -> MaxPool -> Conv2D(64) -> MaxPool -> Conv2D(64) -> MaxPool ->
+    Flatten -> Dense(128, relu) -> Dense(num_classes). No softmax: compile it with
+    ``SparseCategoricalCrossentropy(from_logits=True)``.
+    """
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    return tf.keras.Sequential(
+        [
+            layers.Input(shape=input_shape),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(num_classes),
+        ],
+        name="cifar10_cnn",
+    )
+
+
+def mnist_convnet(softmax_output: bool = False, num_classes: int = 10):
+    """Return the MNIST ConvNet of notebook 03 (the original MIFace post's architecture).
+
+    Conv2D(16, 8, strides 2, same, relu) -> MaxPool(2, 1) -> Conv2D(32, 4, strides 2,
+    valid, relu) -> MaxPool(2, 1) -> Flatten -> Dense(32, relu) -> Dense(num_classes).
+    With ``softmax_output=False`` (default) the last layer emits logits, to be compiled
+    with ``from_logits=True``; ``True`` appends the softmax the original post had.
+    """
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    stack = [
+        layers.Input(shape=(28, 28, 1)),
+        layers.Conv2D(16, 8, strides=2, padding="same", activation="relu"),
+        layers.MaxPooling2D(2, 1),
+        layers.Conv2D(32, 4, strides=2, padding="valid", activation="relu"),
+        layers.MaxPooling2D(2, 1),
+        layers.Flatten(),
+        layers.Dense(32, activation="relu"),
+        layers.Dense(num_classes),
+    ]
+    if softmax_output:
+        stack.append(layers.Softmax())
+    return tf.keras.Sequential(stack, name="mnist_convnet")
+
+
+def mnist_judge(num_classes: int = 10):
+    """Return notebook 03's independent judge: an MLP, unlike the attacked ConvNet (logits).
+
+    Flatten -> Dense(256, relu) -> Dropout(0.2) -> Dense(128, relu) -> Dense(num_classes).
+    A different architecture keeps the judge from sharing the attacked model's quirks.
+    """
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    return tf.keras.Sequential(
+        [
+            layers.Input(shape=(28, 28, 1)),
+            layers.Flatten(),
+            layers.Dense(256, activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(num_classes),
+        ],
+        name="mnist_judge",
+    )

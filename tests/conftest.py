@@ -1,0 +1,17 @@
+"""Shared fixtures: every test runs with an empty model cache and private cache folders."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_caches(tmp_path, monkeypatch):
+    """Point the model cache, data cache and results folder at fresh temporary folders."""
+    monkeypatch.setenv("MLPRIVACY_CACHE", str(tmp_path / "model-cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("MLPRIVACY_RESULTS", str(tmp_path / "results"))

@@ -1,0 +1,70 @@
+"""Profile, seed and version-check helpers."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from mlprivacy_helpers import config
+
+
+def test_profile_defaults_to_full_and_validates(monkeypatch):
+    monkeypatch.delenv("MLPRIVACY_PROFILE", raising=False)
+    assert config.get_profile() == "full"
+    monkeypatch.setenv("MLPRIVACY_PROFILE", " Quick ")
+    assert config.get_profile() == "quick"
+    monkeypatch.setenv("MLPRIVACY_PROFILE", "fast")
+    with pytest.raises(ValueError, match="MLPRIVACY_PROFILE"):
+        config.get_profile()
+
+
+def test_seed_from_environment(monkeypatch):
+    monkeypatch.delenv("MLPRIVACY_SEED", raising=False)
+    assert config.get_seed() == 0
+    monkeypatch.setenv("MLPRIVACY_SEED", "3")
+    assert config.get_seed() == 3
+    for bad in ("x", "-1"):
+        monkeypatch.setenv("MLPRIVACY_SEED", bad)
+        with pytest.raises(ValueError, match="MLPRIVACY_SEED"):
+            config.get_seed()
+
+
+def test_set_seed_makes_python_numpy_and_tensorflow_repeat():
+    import tensorflow as tf
+
+    def draw():
+        return (random.random(), np.random.rand(), float(tf.random.uniform(())))
+
+    config.set_seed(7)
+    first = draw()
+    config.set_seed(7)
+    assert draw() == first
+    config.set_seed(8)
+    assert draw() != first
+
+
+def test_set_seed_rejects_bad_seeds():
+    with pytest.raises(TypeError, match="seed"):
+        config.set_seed("1")
+    with pytest.raises(TypeError, match="seed"):
+        config.set_seed(True)
+    with pytest.raises(ValueError, match="seed"):
+        config.set_seed(-1)
+
+
+def test_check_versions_passes_and_reports():
+    found = config.check_versions({"numpy": ">=1.20", "pytest": ">0"})
+    assert found["numpy"] == np.__version__
+
+
+def test_check_versions_explains_mismatch_and_absence():
+    with pytest.raises(RuntimeError) as info:
+        config.check_versions({"numpy": "<1", "surely-not-installed-pkg": "==1.0"})
+    message = str(info.value)
+    assert f"numpy: {np.__version__} installed, need <1" in message
+    assert "surely-not-installed-pkg: not installed" in message
+    assert "requirements-lock.txt" in message
+    with pytest.raises(ValueError, match="numpy"):
+        config.check_versions({"numpy": "about two"})

@@ -1,0 +1,216 @@
+"""Loaders (good, corrupt, wrong shape, missing), subset and scaling."""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlprivacy_helpers import data
+
+MNIST_SHAPES = {
+    "x_train": (60000, 28, 28),
+    "y_train": (60000,),
+    "x_test": (10000, 28, 28),
+    "y_test": (10000,),
+}
+
+
+def fake_mnist(seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    arrays = {k: np.zeros(s, dtype=np.uint8) for k, s in MNIST_SHAPES.items()}
+    arrays["x_train"][:5] = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    arrays["y_train"][:] = np.arange(60000) % 10
+    arrays["y_test"][:] = np.arange(10000) % 10
+    return arrays
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    monkeypatch.setenv("MLPRIVACY_DATA", str(folder))
+    return folder
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Make the Keras download fail the way it does offline, and record the timeout used."""
+    seen = {}
+
+    def refuse(*args, **kwargs):
+        seen["timeout"] = socket.getdefaulttimeout()
+        raise Exception("URL fetch failure: <urlopen error [Errno -2] Name or service not known>")
+
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.keras.datasets.mnist, "load_data", refuse)
+    monkeypatch.setattr(tf.keras.datasets.cifar10, "load_data", refuse)
+    return seen
+
+
+def test_good_file_is_returned_like_keras(data_dir):
+    arrays = fake_mnist()
+    np.savez(data_dir / "mnist.npz", **arrays)
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    assert x_train.dtype == np.uint8 and y_train.dtype == np.uint8
+    assert (x_train.shape, y_train.shape, x_test.shape, y_test.shape) == tuple(
+        MNIST_SHAPES.values()
+    )
+    np.testing.assert_array_equal(x_train, arrays["x_train"])
+    np.testing.assert_array_equal(y_test, arrays["y_test"])
+
+
+def test_truncated_file_names_the_file(data_dir):
+    np.savez(data_dir / "mnist.npz", **fake_mnist())
+    path = data_dir / "mnist.npz"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(data.DatasetUnavailableError, match="mnist.npz") as info:
+        data.load_mnist()
+    assert "MLPRIVACY_DATA" in str(info.value)
+
+
+def test_garbage_cifar_file_names_the_file(data_dir):
+    (data_dir / "cifar10.npz").write_bytes(b"this is not a zip file" * 100)
+    with pytest.raises(data.DatasetUnavailableError, match="cifar10.npz"):
+        data.load_cifar10()
+
+
+def test_wrong_shape_is_rejected(data_dir):
+    arrays = fake_mnist()
+    arrays["x_test"] = np.zeros((10000, 28, 27), dtype=np.uint8)
+    np.savez(data_dir / "mnist.npz", **arrays)
+    with pytest.raises(data.DatasetUnavailableError, match=r"x_test has shape \(10000, 28, 27\)"):
+        data.load_mnist()
+
+
+def test_wrong_dtype_missing_key_and_label_range_are_rejected(data_dir):
+    path = data_dir / "mnist.npz"
+    arrays = fake_mnist()
+    arrays["x_train"] = arrays["x_train"].astype(np.float32)
+    np.savez(path, **arrays)
+    with pytest.raises(data.DatasetUnavailableError, match="dtype float32"):
+        data.load_mnist()
+    arrays = fake_mnist()
+    del arrays["y_test"]
+    np.savez(path, **arrays)
+    with pytest.raises(data.DatasetUnavailableError, match="missing arrays"):
+        data.load_mnist()
+    arrays = fake_mnist()
+    arrays["y_train"][0] = 10
+    np.savez(path, **arrays)
+    with pytest.raises(data.DatasetUnavailableError, match="label 10"):
+        data.load_mnist()
+
+
+def test_pickled_object_arrays_are_not_loaded(data_dir):
+    arrays = fake_mnist()
+    arrays["y_train"] = np.array([{"evil": 1}] * 60000, dtype=object)
+    np.savez(data_dir / "mnist.npz", **arrays)
+    with pytest.raises(data.DatasetUnavailableError, match="mnist.npz"):
+        data.load_mnist()
+
+
+def test_missing_everywhere_and_offline_fails_fast_naming_the_variable(data_dir, no_network):
+    start = time.perf_counter()
+    with pytest.raises(data.DatasetUnavailableError) as info:
+        data.load_cifar10()
+    assert time.perf_counter() - start < 30
+    message = str(info.value)
+    assert "MLPRIVACY_DATA" in message and "cifar10.npz" in message
+    assert no_network["timeout"] == data.DOWNLOAD_SOCKET_TIMEOUT
+    assert socket.getdefaulttimeout() is None  # restored afterwards
+
+
+def test_download_is_cached_atomically_and_reused(monkeypatch, tmp_path):
+    monkeypatch.delenv("MLPRIVACY_DATA", raising=False)
+    arrays = fake_mnist(seed=3)
+    calls = []
+
+    def fake_download():
+        calls.append(1)
+        return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.keras.datasets.mnist, "load_data", fake_download)
+    first = data.load_mnist()
+    cached = data.data_cache_dir() / "mnist.npz"
+    assert cached.is_file()
+    assert not [p for p in cached.parent.iterdir() if p.name.endswith(".tmp")]
+
+    def network_down():
+        raise urllib.error.URLError("offline")
+
+    monkeypatch.setattr(tf.keras.datasets.mnist, "load_data", network_down)
+    second = data.load_mnist()  # served from the cache, no download
+    assert len(calls) == 1
+    np.testing.assert_array_equal(first[0][0], second[0][0])
+
+
+def test_data_folder_wins_over_cache(data_dir):
+    np.savez(data_dir / "mnist.npz", **fake_mnist(seed=1))
+    cache = data.data_cache_dir()
+    cache.mkdir(parents=True)
+    np.savez(cache / "mnist.npz", **fake_mnist(seed=2))
+    (x_train, _), _ = data.load_mnist()
+    np.testing.assert_array_equal(x_train, fake_mnist(seed=1)["x_train"])
+
+
+def test_balanced_subset_is_balanced_seeded_and_keeps_label_shape():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, size=(2000, 1)).astype(np.uint8)
+    x = np.arange(2000)
+    xs, ys = data.balanced_subset(x, y, 7, seed=5)
+    assert ys.shape == (70, 1) and xs.shape == (70,)
+    assert np.bincount(ys[:, 0], minlength=10).tolist() == [7] * 10
+    np.testing.assert_array_equal(y[xs], ys)  # pairs stay aligned
+    again, _ = data.balanced_subset(x, y, 7, seed=5)
+    other, _ = data.balanced_subset(x, y, 7, seed=6)
+    np.testing.assert_array_equal(xs, again)
+    assert not np.array_equal(np.sort(xs), np.sort(other))
+    assert len(np.unique(xs)) == 70
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "pattern"),
+    [
+        ({"n_per_class": 0}, ValueError, "n_per_class"),
+        ({"n_per_class": 2.5}, TypeError, "n_per_class"),
+        ({"n_per_class": 1000}, ValueError, "has only"),
+    ],
+)
+def test_balanced_subset_rejects_bad_input(kwargs, error, pattern):
+    y = np.arange(100) % 10
+    with pytest.raises(error, match=pattern):
+        data.balanced_subset(np.arange(100), y, **kwargs)
+    with pytest.raises(ValueError, match="same length"):
+        data.balanced_subset(np.arange(99), y, 1)
+
+
+def test_scale_images():
+    x = np.array([[0, 128, 255]], dtype=np.uint8)
+    scaled = data.scale_images(x)
+    assert scaled.dtype == np.float32
+    np.testing.assert_allclose(scaled, [[0.0, 128 / 255, 1.0]])
+    with pytest.raises(TypeError, match="uint8"):
+        data.scale_images(scaled)
+
+
+def test_configured_offline_copy_is_real_mnist_and_cifar10():
+    """With the offline copy configured (CI, workshops), check it is the real data."""
+    import os
+
+    folder = os.environ.get("MLPRIVACY_DATA", "")
+    if not (Path(folder) / "mnist.npz").is_file() or not (Path(folder) / "cifar10.npz").is_file():
+        pytest.skip("MLPRIVACY_DATA does not point at an offline dataset copy")
+    (x_train, y_train), (_, y_test) = data.load_mnist()
+    assert y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert abs(float(x_train.mean()) - 33.32) < 0.01
+    (_, y_train), (_, y_test) = data.load_cifar10()
+    assert np.bincount(y_train[:, 0]).tolist() == [5000] * 10
+    assert np.bincount(y_test[:, 0]).tolist() == [1000] * 10

@@ -1,0 +1,43 @@
+"""The attacked architectures match the original posts."""
+
+from __future__ import annotations
+
+import pytest
+import tensorflow as tf
+
+from mlprivacy_helpers import models
+
+
+def test_cifar10_cnn_architecture():
+    model = models.cifar10_cnn()
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D",
+                     "MaxPooling2D", "Flatten", "Dense", "Dense"]  # fmt: skip
+    assert model.output_shape == (None, 10)
+    assert model.layers[-1].get_config()["activation"] == "linear"  # logits
+
+
+def test_mnist_convnet_logits_and_softmax_variants():
+    logits = models.mnist_convnet()
+    assert logits.output_shape == (None, 10)
+    assert logits.layers[-1].get_config()["activation"] == "linear"
+    with_softmax = models.mnist_convnet(softmax_output=True)
+    assert isinstance(with_softmax.layers[-1], tf.keras.layers.Softmax)
+    conv = [layer for layer in logits.layers if isinstance(layer, tf.keras.layers.Conv2D)]
+    assert [(c.filters, c.kernel_size, c.strides, c.padding) for c in conv] == [
+        (16, (8, 8), (2, 2), "same"),
+        (32, (4, 4), (2, 2), "valid"),
+    ]
+
+
+def test_judge_differs_from_the_attacked_model():
+    judge = models.mnist_judge()
+    attacked = models.mnist_convnet()
+    assert judge.output_shape == (None, 10)
+    assert [type(x).__name__ for x in judge.layers] != [type(x).__name__ for x in attacked.layers]
+
+
+@pytest.mark.parametrize("builder", [models.cifar10_cnn, models.mnist_convnet, models.mnist_judge])
+def test_builders_reject_too_few_classes(builder):
+    with pytest.raises(ValueError, match="num_classes"):
+        builder(num_classes=1)
