@@ -1,0 +1,266 @@
+"""Fast model inversion plumbing for notebook 03 (``03_model_inversion_mnist.ipynb``).
+
+ART's :class:`~art.estimators.classification.TensorFlowV2Classifier` computes ``class_gradient``
+eagerly with one forward/backward pass *per target class*. MIFace calls it on every
+iteration, so inverting ten digits for ART's default 10 000 iterations takes most of an hour
+on a laptop CPU. :class:`CompiledTensorFlowV2Classifier` is a thin subclass whose
+``class_gradient`` and ``predict`` are each a single compiled :func:`tf.function` call over the
+whole batch; ``tests/test_inversion.py`` checks it returns the same numbers as ART's own code.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from art.attacks.inference.model_inversion import MIFace
+from art.config import ART_NUMPY_DTYPE
+from art.estimators.classification import TensorFlowV2Classifier
+
+__all__ = [
+    "CompiledTensorFlowV2Classifier",
+    "class_mean_images",
+    "pearson_matrix",
+    "pearson_to_class_mean",
+]
+
+
+class CompiledTensorFlowV2Classifier(TensorFlowV2Classifier):
+    """ART ``TensorFlowV2Classifier`` whose ``class_gradient``/``predict`` are compiled.
+
+    Same constructor and same results as the parent (the unit tests compare them to 1e-5);
+    only the execution changes: each call is one :func:`tf.function` call with a fixed input
+    signature ``(None, *input_shape)`` float32, so varying batch sizes never retrace.
+
+    Differences from the parent, all deliberate:
+
+    * inputs are cast to float32 (``art.config.ART_NUMPY_DTYPE``) and ``predict`` runs the
+      whole array in one call (the parent ignores ``batch_size`` too);
+    * with ``label=None`` and a framework preprocessing that is not the identity, the parent
+      returns the gradient with respect to the *preprocessed* input (it forgets the chain rule
+      through the preprocessing); this class returns the gradient with respect to ``x``, as it
+      does for integer and per-sample labels;
+    * with NumPy (non-framework) preprocessing the parent's ``class_gradient`` raises (ART
+      1.20.1 hands a ``tf.Tensor`` to the NumPy defence); this class applies the preprocessing
+      and its gradient with the parent's own ``_apply_preprocessing(_gradient)`` on arrays;
+    * per-sample labels (an array) use one backward pass of ``sum_i f_{label_i}(x_i)``, which
+      equals the parent's per-unique-label passes whenever samples do not interact inside a
+      batch (true in inference mode). With ``training_mode=True`` the exact column-sum Jacobian
+      is used instead, like the parent.
+
+    Used by notebook 03 (model inversion) and ``benchmarks/bench_miface.py``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._compiled: dict[tuple[str, bool], Any] = {}
+
+    # ------------------------------------------------------------------ compiled functions
+    def _x_spec(self) -> tf.TensorSpec:
+        return tf.TensorSpec(shape=(None, *self.input_shape), dtype=ART_NUMPY_DTYPE)
+
+    def _preprocess_in_graph(self, x: tf.Tensor) -> tf.Tensor:
+        """Framework preprocessing inside the graph (so the tape differentiates through it)."""
+        if self.all_framework_preprocessing:
+            x, _ = self._apply_preprocessing(x, y=None, fit=False)
+        return x
+
+    def _get_compiled(self, kind: str, training: bool) -> Any:
+        """Return (building once) the compiled function ``kind`` for this ``training`` flag."""
+        key = (kind, bool(training))
+        if key in self._compiled:
+            return self._compiled[key]
+        model, spec = self._model, self._x_spec()
+
+        if kind == "predict":
+
+            @tf.function(input_signature=[spec])
+            def fn(x):
+                return model(self._preprocess_in_graph(x), training=training)
+
+        elif kind == "per_sample":
+
+            @tf.function(input_signature=[spec, tf.TensorSpec(shape=(None,), dtype=tf.int32)])
+            def fn(x, labels):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    preds = model(self._preprocess_in_graph(x), training=training)
+                    rows = tf.range(tf.shape(preds)[0])
+                    picked = tf.gather_nd(preds, tf.stack([rows, labels], axis=1))
+                return tape.gradient(picked, x)
+
+        elif kind == "all_classes":
+
+            @tf.function(input_signature=[spec])
+            def fn(x):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    preds = model(self._preprocess_in_graph(x), training=training)
+                    column_sums = tf.reduce_sum(tf.reshape(preds, (tf.shape(preds)[0], -1)), 0)
+                # d(sum_j f_k(x_j)) / dx for every class k, shape (nb_classes, batch, *input)
+                jac = tape.jacobian(column_sums, x)
+                return tf.transpose(jac, [1, 0] + list(range(2, len(jac.shape))))
+
+        else:  # pragma: no cover - internal
+            raise ValueError(f"unknown compiled function kind {kind!r}")
+
+        self._compiled[key] = fn
+        return fn
+
+    def tracing_counts(self) -> dict[str, int]:
+        """Return how many times each compiled function was traced (1 each when all is well)."""
+        return {
+            f"{kind}[training={training}]": fn.experimental_get_tracing_count()
+            for (kind, training), fn in self._compiled.items()
+        }
+
+    # ------------------------------------------------------------------ ART API
+    def _to_model_input(self, x: np.ndarray) -> np.ndarray:
+        """Apply non-framework (numpy) preprocessing outside the graph, like the parent."""
+        x = np.asarray(x, dtype=ART_NUMPY_DTYPE)
+        if not self.all_framework_preprocessing:
+            x, _ = self._apply_preprocessing(x, y=None, fit=False)
+            x = np.asarray(x, dtype=ART_NUMPY_DTYPE)
+        return x
+
+    def predict(
+        self, x: np.ndarray, batch_size: int = 128, training_mode: bool = False, **kwargs: Any
+    ) -> np.ndarray:
+        """Return the model outputs for ``x`` (shape ``(n, nb_classes)``), one compiled call."""
+        del batch_size, kwargs  # one call for the whole array, as the parent does
+        fn = self._get_compiled("predict", training_mode)
+        preds = fn(tf.convert_to_tensor(self._to_model_input(x))).numpy()
+        return self._apply_postprocessing(preds=preds, fit=False)
+
+    def class_gradient(
+        self,
+        x: np.ndarray,
+        label: int | list[int] | np.ndarray | None = None,
+        training_mode: bool = False,
+        **kwargs: Any,
+    ) -> np.ndarray:
+        """Return d f_label(x) / dx like ART: shape ``(n, 1, *input)``, or ``(n, C, *input)``.
+
+        ``label`` is ``None`` (all classes), an ``int`` (the same class for every sample) or a
+        sequence of one class index per sample.
+        """
+        del kwargs
+        x_in = self._to_model_input(x)
+        n = x_in.shape[0]
+        x_t = tf.convert_to_tensor(x_in)
+
+        if label is None:
+            grads = self._get_compiled("all_classes", training_mode)(x_t).numpy()
+        else:
+            if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+                labels = np.full(n, int(label), dtype=np.int32)
+            else:
+                labels = np.asarray(label)
+                if labels.ndim != 1 or labels.shape[0] != n:
+                    raise ValueError(
+                        f"label must be None, an int or one class index per sample; got shape "
+                        f"{labels.shape} for {n} samples"
+                    )
+                if not np.issubdtype(labels.dtype, np.integer):
+                    raise TypeError(f"label must hold integer class indices, got {labels.dtype}")
+                labels = labels.astype(np.int32)
+            if labels.size and (labels.min() < 0 or labels.max() >= self.nb_classes):
+                raise ValueError(f"label values must be in [0, {self.nb_classes}), got {label}")
+            if training_mode and not isinstance(label, (int, np.integer)):
+                all_grads = self._get_compiled("all_classes", True)(x_t).numpy()
+                grads = all_grads[np.arange(n), labels]
+            else:
+                grads = self._get_compiled("per_sample", training_mode)(
+                    x_t, tf.convert_to_tensor(labels)
+                ).numpy()
+            grads = grads[:, None]
+
+        if not self.all_framework_preprocessing:
+            grads = self._apply_preprocessing_gradient(x, grads)
+        return grads
+
+
+def class_mean_images(x: np.ndarray, y: np.ndarray, nb_classes: int = 10) -> np.ndarray:
+    """Return the mean image of each class, shape ``(nb_classes, *x.shape[1:])`` (notebook 03)."""
+    x = np.asarray(x)
+    y = np.asarray(y).reshape(-1)
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must have the same length, got {x.shape[0]} and {y.shape[0]}")
+    missing = sorted(set(range(nb_classes)) - set(np.unique(y).tolist()))
+    if missing:
+        raise ValueError(f"y has no samples of classes {missing}")
+    return np.stack([x[y == c].mean(axis=0) for c in range(nb_classes)]).astype(np.float32)
+
+
+def _centred_rows(a: np.ndarray, name: str) -> np.ndarray:
+    """Flatten each image to a row, subtract its mean and scale it to unit length."""
+    rows = np.asarray(a, dtype=np.float64)
+    if rows.ndim < 2:
+        raise ValueError(f"{name} must be a batch of images, got shape {rows.shape}")
+    rows = rows.reshape(len(rows), -1)
+    rows = rows - rows.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
+
+
+def pearson_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return the pixel-wise Pearson correlation of every image in ``a`` with every one in ``b``.
+
+    Shape ``(len(a), len(b))``. A constant image (e.g. an all-zero start that never moved)
+    has correlation 0 with everything. Used by notebook 03 (inversion vs. nearest training
+    image).
+    """
+    ra, rb = _centred_rows(a, "a"), _centred_rows(b, "b")
+    if ra.shape[1] != rb.shape[1]:
+        raise ValueError(f"a and b images differ in size: {ra.shape[1]} vs {rb.shape[1]} pixels")
+    return ra @ rb.T
+
+
+def pearson_to_class_mean(inversions: np.ndarray, class_means: np.ndarray) -> np.ndarray:
+    """Return the Pearson correlation of each inversion with its class mean (notebook 03).
+
+    ``inversions[i]`` is compared pixel by pixel with ``class_means[i]``; returns shape ``(n,)``.
+    A constant image (e.g. an all-zero inversion that never moved) has correlation 0.
+    """
+    a, b = _centred_rows(inversions, "inversions"), _centred_rows(class_means, "class_means")
+    if a.shape != b.shape:
+        raise ValueError(f"inversions and class_means must match, got {a.shape} and {b.shape}")
+    return (a * b).sum(axis=1)
+
+
+def time_miface(
+    classifier: TensorFlowV2Classifier,
+    x0: np.ndarray,
+    targets: np.ndarray,
+    *,
+    max_iter: int,
+    repeats: int = 3,
+    **miface_kwargs: Any,
+) -> tuple[float, np.ndarray]:
+    """Time ART's MIFace on ``classifier``: returns ``(median seconds per iteration, inversions)``.
+
+    Runs ``MIFace(classifier, max_iter=max_iter, batch_size=len(x0), verbose=False,
+    **miface_kwargs).infer(x0, targets)`` once untimed (TensorFlow traces its functions on the
+    first call), then ``repeats`` timed times, and divides the median wall time by
+    ``max_iter``. Used by notebook 03 and ``benchmarks/bench_miface.py`` to compare ART's own
+    estimator with :class:`CompiledTensorFlowV2Classifier` on the same call.
+    """
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a positive int, got {repeats!r}")
+    if len(x0) != len(targets):
+        raise ValueError(f"x0 and targets differ in length: {len(x0)} vs {len(targets)}")
+    attack = MIFace(
+        classifier, max_iter=max_iter, batch_size=len(x0), verbose=False, **miface_kwargs
+    )
+    warm = MIFace(classifier, max_iter=2, batch_size=len(x0), verbose=False, **miface_kwargs)
+    warm.infer(x0, targets)
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        inversions = attack.infer(x0, targets)
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds)) / max_iter, inversions

@@ -1,0 +1,220 @@
+"""The compiled ART estimator of notebook 03 gives ART's numbers; metrics and figures."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from art.attacks.inference.model_inversion import MIFace  # noqa: E402
+from art.estimators.classification import TensorFlowV2Classifier  # noqa: E402
+from art.preprocessing.standardisation_mean_std.numpy import StandardisationMeanStd  # noqa: E402
+
+from mlprivacy_helpers import inversion, models  # noqa: E402
+from mlprivacy_helpers.plotting import inversion as inversion_plots  # noqa: E402
+
+SHAPE = (28, 28, 1)
+
+
+@pytest.fixture(scope="module")
+def softmax_model():
+    """The notebook's ConvNet with a softmax, random weights and non-zero biases."""
+    tf.keras.utils.set_random_seed(0)
+    model = models.mnist_convnet(softmax_output=True)
+    rng = np.random.default_rng(0)
+    model.set_weights(
+        [w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in model.get_weights()]
+    )
+    return model
+
+
+def _pair(model, **kwargs):
+    args = dict(model=model, nb_classes=10, input_shape=SHAPE, clip_values=(0.0, 1.0), **kwargs)
+    return TensorFlowV2Classifier(**args), inversion.CompiledTensorFlowV2Classifier(**args)
+
+
+def _x(n=6, seed=1):
+    return np.random.default_rng(seed).uniform(0, 1, size=(n, *SHAPE)).astype(np.float32)
+
+
+LABELS = {
+    "all classes (None)": None,
+    "int": 3,
+    "array per sample": np.array([0, 9, 3, 3, 7, 1]),
+    "list per sample": [2, 2, 2, 5, 5, 8],
+}
+
+
+@pytest.mark.parametrize("label", LABELS.values(), ids=LABELS.keys())
+@pytest.mark.parametrize("training_mode", [False, True])
+def test_class_gradient_equals_art(softmax_model, label, training_mode):
+    art, fast = _pair(softmax_model)
+    x = _x()
+    expected = art.class_gradient(x, label=label, training_mode=training_mode)
+    got = fast.class_gradient(x, label=label, training_mode=training_mode)
+    assert got.shape == expected.shape
+    assert np.abs(expected).max() > 1e-4  # a non-trivial comparison
+    np.testing.assert_allclose(got, expected, atol=1e-5, rtol=0)
+
+
+def test_predict_equals_art(softmax_model):
+    art, fast = _pair(softmax_model)
+    x = _x(9)
+    np.testing.assert_allclose(fast.predict(x), art.predict(x), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(
+        fast.predict(x, training_mode=True), art.predict(x, training_mode=True), atol=1e-5
+    )
+
+
+def test_framework_preprocessing_matches_art_and_fixes_its_label_none_gradient(softmax_model):
+    std = 0.5
+    art, fast = _pair(softmax_model, preprocessing=(0.1, std))
+    assert fast.all_framework_preprocessing
+    x = _x()
+    np.testing.assert_allclose(fast.predict(x), art.predict(x), atol=1e-5)
+    for label in (4, LABELS["array per sample"]):
+        np.testing.assert_allclose(
+            fast.class_gradient(x, label), art.class_gradient(x, label), atol=1e-5
+        )
+    # ART differentiates label=None w.r.t. the *preprocessed* input; we chain through (x-m)/s.
+    np.testing.assert_allclose(
+        fast.class_gradient(x, None), art.class_gradient(x, None) / std, atol=1e-5
+    )
+
+
+def test_numpy_preprocessing_matches_art(softmax_model):
+    mean, std = 0.2, 0.7
+    defence = StandardisationMeanStd(mean=mean, std=std)
+    art, fast = _pair(softmax_model, preprocessing_defences=defence, preprocessing=None)
+    assert not fast.all_framework_preprocessing
+    x = _x()
+    np.testing.assert_allclose(fast.predict(x), art.predict(x), atol=1e-5)
+    # ART 1.20.1's own class_gradient crashes here (it hands a tf.Tensor to the NumPy
+    # defence); compare with ART on pre-standardised input, chained through 1 / std.
+    with pytest.raises(AttributeError):
+        art.class_gradient(x, 3)
+    plain, _ = _pair(softmax_model, preprocessing=None)
+    for label in LABELS.values():
+        expected = plain.class_gradient((x - mean) / std, label) / std
+        np.testing.assert_allclose(fast.class_gradient(x, label), expected, atol=1e-5)
+
+
+def test_miface_gives_the_same_inversions(softmax_model):
+    art, fast = _pair(softmax_model)
+    x0 = _x(10, seed=2) * 0.2
+    targets = np.arange(10)
+
+    def run(estimator):
+        attack = MIFace(estimator, max_iter=8, window_length=3, batch_size=10, verbose=False)
+        return attack.infer(x0, targets)
+
+    expected, got = run(art), run(fast)
+    assert np.abs(expected - x0).max() > 1e-3  # the attack moved
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_varying_batch_sizes_do_not_retrace(softmax_model):
+    _, fast = _pair(softmax_model)
+    for n in (1, 4, 9):
+        fast.class_gradient(_x(n), np.zeros(n, dtype=int))
+        fast.predict(_x(n))
+    assert fast.tracing_counts() == {
+        "per_sample[training=False]": 1,
+        "predict[training=False]": 1,
+    }
+
+
+def test_bad_labels_are_rejected(softmax_model):
+    _, fast = _pair(softmax_model)
+    x = _x(3)
+    with pytest.raises(ValueError, match="label"):
+        fast.class_gradient(x, [1, 2])
+    with pytest.raises(ValueError, match="label"):
+        fast.class_gradient(x, [1, 2, 10])
+    with pytest.raises(TypeError, match="label"):
+        fast.class_gradient(x, np.array([0.5, 1.0, 2.0]))
+
+
+def test_time_miface(softmax_model):
+    _, fast = _pair(softmax_model)
+    seconds, inv = inversion.time_miface(fast, _x(2) * 0.2, np.array([1, 7]), max_iter=3, repeats=2)
+    assert seconds > 0 and inv.shape == (2, *SHAPE)
+    with pytest.raises(ValueError, match="max_iter"):
+        inversion.time_miface(fast, _x(2), np.array([1, 7]), max_iter=0)
+
+
+def test_class_mean_images():
+    x = np.arange(4 * 2 * 2, dtype=np.float32).reshape(4, 2, 2)
+    y = np.array([1, 0, 1, 0])
+    means = inversion.class_mean_images(x, y, nb_classes=2)
+    np.testing.assert_allclose(means[0], (x[1] + x[3]) / 2)
+    np.testing.assert_allclose(means[1], (x[0] + x[2]) / 2)
+    with pytest.raises(ValueError, match="classes"):
+        inversion.class_mean_images(x, y, nb_classes=3)
+    with pytest.raises(ValueError, match="same length"):
+        inversion.class_mean_images(x, y[:3])
+
+
+def test_pearson_correlations():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(3, 5, 5))
+    b = np.stack([a[0], -a[1], np.zeros((5, 5))])
+    np.testing.assert_allclose(inversion.pearson_to_class_mean(a, b), [1.0, -1.0, 0.0], atol=1e-12)
+    m = inversion.pearson_matrix(a, b)
+    assert m.shape == (3, 3)
+    np.testing.assert_allclose(m[0, 0], 1.0)
+    expected = np.corrcoef(a[2].ravel(), a[0].ravel())[0, 1]
+    np.testing.assert_allclose(m[2, 0], expected)
+    with pytest.raises(ValueError, match="match"):
+        inversion.pearson_to_class_mean(a, b[:2])
+    with pytest.raises(ValueError, match="pixels"):
+        inversion.pearson_matrix(a, np.zeros((2, 4, 4)))
+
+
+def test_inversion_grid_figure():
+    inv = {e: np.random.default_rng(e).uniform(size=(10, 28, 28, 1)) for e in (0, 1, 5)}
+    preds = {0: [5] * 10, 1: list(range(10)), 5: [0] * 10}
+    fig = inversion_plots.inversion_grid(inv, np.zeros((10, 28, 28, 1)), preds)
+    axes = fig.axes
+    assert len(axes) == 4 * 10
+    assert [axes[r * 10].get_ylabel() for r in range(4)] == [
+        "0 epochs",
+        "1 epoch",
+        "5 epochs",
+        "class mean",
+    ]
+    assert axes[10 + 3].get_xlabel() == "judge: 3"
+    assert axes[0].get_title() == "digit 0"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="expected 10"):
+        inversion_plots.inversion_grid({1: inv[1][:3]}, np.zeros((10, 28, 28)))
+
+
+def test_metrics_vs_epochs_figure():
+    fig = inversion_plots.metrics_vs_epochs(
+        [0, 1, 10], [0.1, 0.9, 0.99], [0.1, 1.0, 1.0], [0.1, 0.8, 0.6], [0.0, 0.4, 0.3]
+    )
+    left, right = fig.axes
+    assert len(left.get_lines()) == 2 and len(right.get_lines()) == 3  # + the chance line
+    np.testing.assert_allclose(right.get_lines()[0].get_ydata(), [0.1, 0.8, 0.6])
+    assert [t.get_text() for t in right.get_xticklabels()] == ["0", "1", "10"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="judge_accuracy"):
+        inversion_plots.metrics_vs_epochs([0, 1], [0, 1], [0, 1], [0], [0, 1])
+
+
+def test_start_comparison_figure():
+    starts = {n: np.zeros((10, 28, 28, 1)) for n in ("zeros", "noise")}
+    conf = {"zeros": np.full(10, 0.99), "noise": np.linspace(0, 1, 10)}
+    fig = inversion_plots.start_comparison(starts, starts, conf)
+    assert len(fig.axes) == 2 * 11
+    assert fig.axes[0].get_ylabel() == "zeros" and fig.axes[11].get_ylabel() == "noise"
+    assert fig.axes[12].get_title() == "0: p=0.00"
+    assert fig.axes[1].get_title() == "0: p=0.99"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="missing"):
+        inversion_plots.start_comparison(starts, {"zeros": starts["zeros"]}, conf)
