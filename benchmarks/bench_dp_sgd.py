@@ -11,10 +11,10 @@ Compares, at batch size 128 with per-example clipping:
                     it is slow, and scaled to an epoch).
 
 Prints the median epoch seconds of each and the ratio to the plain epoch. Run it alone
-on the machine (``flock /tmp/mlprivacy-cpu.lock``) so the timings are honest::
+on the machine (nothing else busy) so the timings are honest::
 
-    MLPRIVACY_DATA=/work/shared/data flock /tmp/mlprivacy-cpu.lock \
-        .venv/bin/python benchmarks/bench_dp_sgd.py --n 10000 --epochs 4 --vectorized
+    MLPRIVACY_DATA=../shared/data .venv/bin/python benchmarks/bench_dp_sgd.py \
+        --n 10000 --epochs 4 --vectorized
 """
 
 from __future__ import annotations

@@ -8,8 +8,7 @@ ten digits in one batch, from zeros, ART's default window/threshold/learning rat
 Prints the median seconds per iteration of each, the ratio, and the largest pixel difference
 between the two inversions. Run it alone on the machine so the timings are honest::
 
-    MLPRIVACY_DATA=/work/shared/data flock /tmp/mlprivacy-cpu.lock \
-        .venv/bin/python benchmarks/bench_miface.py --iters 50 --repeats 5
+    MLPRIVACY_DATA=../shared/data .venv/bin/python benchmarks/bench_miface.py --iters 50 --repeats 5
 """
 
 from __future__ import annotations
