@@ -15,7 +15,7 @@ ifneq ($(strip $(MLPRIVACY_DATA)),)
 export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
 endif
 
-.PHONY: test run lab clean distclean venv
+.PHONY: test test-browser run lab clean distclean venv
 
 venv: $(STAMP)
 
@@ -31,22 +31,38 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	@touch $(STAMP)
 	@echo "==> $(VENV) ready"
 
-# Unit tests of the helpers, then every notebook end to end under nbval (quick profile),
-# all with an empty temporary model cache. One pytest run, one summary line.
+# Unit tests of the helpers (with a JupyterLab server smoke test), then every notebook end
+# to end under nbval (quick profile). The model cache is an empty temporary folder, or
+# TEST_MODEL_CACHE if given (.ci/run shares one between `make test` and `make test-browser`
+# so that no model is trained twice). One pytest run, one summary line.
+TEST_MODEL_CACHE ?=
+
 test: $(STAMP)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	MLPRIVACY_PROFILE=quick MLPRIVACY_CACHE="$$tmp/models" \
+	MLPRIVACY_PROFILE=quick MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
 	MLPRIVACY_RESULTS="$(CURDIR)/build/test-results" \
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=900 \
 		-p no:cacheprovider -ra --durations=8
+
+# Every notebook in the project's JupyterLab in headless Chromium (quick profile): Run All,
+# no error or stderr output, the ε slider redraws its figure; screenshots in build/screenshots/.
+# Needs the system's Chromium (Debian/Ubuntu: `sudo apt-get install chromium`).
+test-browser: $(STAMP)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CHROMIUM" ] || \
+		{ echo "make test-browser needs Chromium: install it with 'sudo apt-get install chromium' (or set CHROMIUM=/path/to/chrome)."; exit 2; }
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	MLPRIVACY_PROFILE=quick MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
+	$(BIN)/python -m pytest browser_tests -p no:cacheprovider -ra -s
 
 # Execute the notebooks in order (full profile unless MLPRIVACY_PROFILE says otherwise)
 # into build/executed/, render build/html/ with an index, write build/results/.
 run: $(STAMP)
 	MLPRIVACY_RESULTS="$(CURDIR)/build/results" $(BIN)/python scripts/run_notebooks.py
 
+# JupyterLab on notebooks/ with this environment's kernel and the project's settings
+# (scripts/lab.py); it prints the URL to open. Extra options: make lab LAB_ARGS="--port=9999".
 lab: $(STAMP)
-	MLPRIVACY_RESULTS="$(CURDIR)/build/results" $(BIN)/jupyter lab notebooks/
+	$(BIN)/python scripts/lab.py $(LAB_ARGS)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache notebooks/.ipynb_checkpoints

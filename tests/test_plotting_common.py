@@ -36,3 +36,31 @@ def test_show_images_rejects_bad_input():
         show_images(np.zeros((2, 4, 4)), titles=["a"])
     with pytest.raises(ValueError, match="ncols"):
         show_images(np.zeros((2, 4, 4)), ncols=0)
+
+
+def test_widget_bundle_carries_the_live_widget_and_a_png_fallback():
+    import base64
+
+    import ipywidgets as widgets
+
+    from mlprivacy_helpers.plotting.common import (
+        WIDGET_VIEW_MIME,
+        widget_bundle_with_static_fallback,
+    )
+
+    slider = widgets.FloatSlider(value=1.0)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    bundle = widget_bundle_with_static_fallback(slider, fig)
+    assert bundle[WIDGET_VIEW_MIME]["model_id"] == slider.model_id
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG\r\n\x1a\n")
+    assert not plt.fignum_exists(fig.number), "the fallback figure must be closed"
+
+
+def test_widget_bundle_rejects_non_widgets():
+    from mlprivacy_helpers.plotting.common import widget_bundle_with_static_fallback
+
+    fig, _ = plt.subplots()
+    with pytest.raises(TypeError):
+        widget_bundle_with_static_fallback("not a widget", fig)
+    plt.close(fig)

@@ -219,3 +219,13 @@ def test_plot_composition_panels_and_bound():
         dp.plot_composition(ks, [0.6], bound, epsilon=0.5)
     with pytest.raises(ValueError, match="epsilon"):
         dp.plot_composition(ks, [0.6, 0.7, 0.95], bound, epsilon=0.0)
+
+
+def test_plot_overlap_title_reads_like_the_slider():
+    # A log slider gives epsilon = 10**0.1 = 1.2589...; the title must say 1.26, not 1.25893.
+    fig, ax = plt.subplots()
+    x = np.linspace(-1, 1, 201)
+    p = np.exp(-np.abs(x)) / 2
+    dp.plot_overlap(ax, x, p, p[::-1], epsilon=10**0.1)
+    assert ax.get_title().startswith("ε = 1.26 ")
+    plt.close(fig)

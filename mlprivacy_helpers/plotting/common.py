@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def show_images(
@@ -50,3 +54,39 @@ def show_images(
             ax.set_title(titles[i], fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def figure_png(fig: Figure, dpi: float | None = None) -> bytes:
+    """Return ``fig`` rendered as PNG bytes (the figure stays open)."""
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi if dpi is not None else fig.dpi)
+    return buffer.getvalue()
+
+
+def widget_bundle_with_static_fallback(widget, fig: Figure) -> dict[str, object]:
+    """Return the display bundle of an ipywidget plus a PNG of ``fig`` as its fallback.
+
+    A front end with a widget manager (JupyterLab) renders the live widget and ignores the
+    PNG; one without (an exported page without widget state, a notebook viewer) shows the
+    PNG. So JupyterLab shows one figure, not a static copy above the interactive one.
+    ``fig`` is closed. Raises ``TypeError`` if ``widget`` is not a displayable ipywidget.
+    Used by notebook 01 (the ε slider) through :func:`display_widget_with_static_fallback`.
+    """
+    bundle = widget._repr_mimebundle_() if hasattr(widget, "_repr_mimebundle_") else None
+    if not isinstance(bundle, dict) or WIDGET_VIEW_MIME not in bundle:
+        raise TypeError(f"expected a displayable ipywidget, got {type(widget).__name__}")
+    png = figure_png(fig)
+    plt.close(fig)
+    return {**bundle, "image/png": base64.b64encode(png).decode("ascii")}
+
+
+def display_widget_with_static_fallback(widget, fig: Figure) -> None:
+    """Display ``widget`` with a static PNG of ``fig`` for front ends without widgets.
+
+    Returns ``None``. See :func:`widget_bundle_with_static_fallback`.
+    """
+    from IPython.display import display
+
+    display(widget_bundle_with_static_fallback(widget, fig), raw=True)

@@ -107,7 +107,8 @@ def plot_overlap(
 ) -> float:
     """Draw the densities ``p1``, ``p2`` on ``ax`` with their overlap shaded.
 
-    The panel title shows ``epsilon`` and the overlap area (computed on the whole grid);
+    The panel title shows ``epsilon`` (three significant digits, as a slider reads it) and
+    the overlap area (computed on the whole grid);
     dotted vertical lines mark the noiseless answers ``true_values`` if given. ``xlim``
     defaults to the part of the grid where either density exceeds 1% of its peak. Returns
     the overlap area (see :func:`overlap_area`). Used by notebook 01 (overlap grid, slider).
@@ -127,7 +128,7 @@ def plot_overlap(
     if true_values is not None:
         for value, colour in zip(true_values, _COLOURS, strict=True):
             ax.axvline(value, color=colour, ls=":", lw=1.2)
-    ax.set_title(f"ε = {epsilon:g}   overlap = {area:.2f}")
+    ax.set_title(f"ε = {epsilon:.3g}   overlap = {area:.2f}")
     ax.set_xlabel("published result r")
     ax.set_ylabel("density")
     ax.set_xlim(*xlim)

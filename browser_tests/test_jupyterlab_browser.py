@@ -1,0 +1,197 @@
+"""Every notebook in a real JupyterLab in a real browser: Run All, no error, a screenshot.
+
+Run by `make test-browser` (never by `make test`): the project's JupyterLab server
+(tests/labserver.py) on 127.0.0.1 with a token, driven by Playwright for Python through the
+system's Chromium (no `playwright install`). Kernels run in the quick profile unless
+MLPRIVACY_PROFILE says otherwise, with the model cache in MLPRIVACY_CACHE (`.ci/run` shares
+the one `make test` filled, so no model is trained twice). Screenshots: build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from labserver import ROOT, running_lab_server
+from playwright.sync_api import Page, sync_playwright
+
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SCREENSHOTS = ROOT / "build" / "screenshots"
+RUN_TIMEOUT_S = float(os.environ.get("MLPRIVACY_BROWSER_TIMEOUT", "1200"))
+# Chromium flags for a machine with no network, no GPU and (in CI) running as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Test-only user settings: attach every cell to the page, so that the checks see every output
+# and the screenshot holds the whole notebook (JupyterLab otherwise skips off-screen cells);
+# no autosave (the server also serves copies, never the committed notebooks).
+TEST_USER_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": '{"windowingMode": "none"}',
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": '{"autosave": false}',
+}
+
+
+def chromium_path() -> str:
+    path = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
+    if not path:
+        pytest.fail("Chromium not found: install it with `sudo apt-get install chromium`")
+    return path
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lab")
+    for name, text in TEST_USER_SETTINGS.items():
+        target = tmp / "user-settings" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    copies = tmp / "notebooks"
+    copies.mkdir()
+    for name in NOTEBOOKS:
+        shutil.copy2(ROOT / "notebooks" / name, copies / name)
+    env = dict(os.environ)
+    env.setdefault("MLPRIVACY_PROFILE", "quick")
+    env.setdefault("MLPRIVACY_RESULTS", str(ROOT / "build" / "browser-results"))
+    with running_lab_server(
+        tmp, env=env, extra_args=["--LabApp.expose_app_in_browser=True"], root_dir=copies
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def wait_for_idle_kernel(page: Page, timeout_s: float) -> None:
+    """Wait until the status bar says the kernel is Idle (not Starting, Busy or Connecting)."""
+    page.locator("#jp-main-statusbar").get_by_text("Idle", exact=False).first.wait_for(
+        timeout=timeout_s * 1000
+    )
+
+
+def open_notebook(page: Page, lab, name: str) -> None:
+    # A workspace of its own: only this notebook open, and it is the one Run All runs.
+    page.goto(lab.lab_url(name, workspace=f"test-{Path(name).stem}"))
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
+    # Cells sent before the kernel is really idle are dropped (JupyterLab issue #15420).
+    wait_for_idle_kernel(page, 180)
+
+
+def run_all_and_wait(page: Page, timeout_s: float) -> None:
+    """Run All, then wait until every code cell has an execution count and the kernel is idle."""
+    page.evaluate("window.jupyterapp.commands.execute('runmenu:run-all')")
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll(
+                '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
+            const status = document.querySelector('#jp-main-statusbar')?.textContent || '';
+            return prompts.length > 0 && status.includes('Idle')
+                && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }""",
+        timeout=timeout_s * 1000,
+        polling=1000,
+    )
+
+
+def visible_problems(page: Page) -> list[str]:
+    """Texts of every error or stderr output shown in the notebook (red boxes)."""
+    return page.eval_on_selector_all(
+        ".jp-NotebookPanel:not(.lm-mod-hidden) "
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+        "els => els.map(e => e.textContent.slice(0, 500))",
+    )
+
+
+def full_page_screenshot(page: Page, path: Path) -> None:
+    """Close the file browser, scroll to the top, grow the viewport to the notebook's height
+    and screenshot the whole page."""
+    page.evaluate(
+        "() => { if (!window.jupyterapp.shell.leftCollapsed)"
+        " window.jupyterapp.commands.execute('application:toggle-left-area'); }"
+    )
+    height = page.evaluate(
+        """() => {
+            const panel = document.querySelector(
+                '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+            if (!panel) return 1000;
+            panel.scrollTop = 0;
+            return panel.scrollHeight;
+        }"""
+    )
+    page.set_viewport_size({"width": 1280, "height": min(int(height) + 200, 30000)})
+    page.wait_for_timeout(1000)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def widget_image(page: Page) -> str:
+    """The src (a data: URL of the PNG) of the figure inside the slider's output widget."""
+    img = page.locator(".widget-output img").first
+    img.wait_for(timeout=60_000)
+    return img.get_attribute("src")
+
+
+def move_slider_and_compare(page: Page) -> tuple[str, str]:
+    """Press → on the ε slider three times; return the figure before and after."""
+    before = widget_image(page)
+    handle = page.locator(".widget-slider .noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    for _ in range(3):
+        handle.press("ArrowRight")
+    page.wait_for_function(
+        "(before) => { const i = document.querySelector('.widget-output img');"
+        " return i && i.getAttribute('src') !== before; }",
+        arg=before,
+        timeout=60_000,
+    )
+    wait_for_idle_kernel(page, 60)
+    page.wait_for_timeout(500)
+    return before, widget_image(page)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_in_jupyterlab(lab, browser, name):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    shot = SCREENSHOTS / f"{Path(name).stem}.png"
+    try:
+        start = time.perf_counter()
+        open_notebook(page, lab, name)
+        run_all_and_wait(page, RUN_TIMEOUT_S)
+        seconds = time.perf_counter() - start
+        print(f"{name}: Run All finished in {seconds:.1f} s")
+        problems = visible_problems(page)
+        if name.startswith("01_"):
+            images = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-output img")
+            assert images.count() == 1, (
+                "the slider section must show exactly one interactive figure"
+            )
+            before, after = move_slider_and_compare(page)
+            assert before != after, "moving the ε slider must redraw the figure"
+            problems += visible_problems(page)
+        full_page_screenshot(page, shot)
+        assert not problems, (
+            f"{name} shows error or stderr output in JupyterLab:\n" + "\n---\n".join(problems)
+        )
+    except Exception:
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot.with_name(shot.stem + "-failure.png")))
+        raise
+    finally:
+        page.close()

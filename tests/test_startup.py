@@ -1,0 +1,92 @@
+"""mlprivacy_helpers.startup: only the known start-up messages are removed, nothing else."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mlprivacy_helpers import startup
+
+NOISY_MODULE = textwrap.dedent(
+    """
+    import os, warnings
+    os.write(2, b"2026-01-01 E cuda_dnn.cc:9261] Unable to register cuDNN factory: "
+                b"Attempting to register factory for plugin cuDNN when one has already "
+                b"been registered\\n")
+    os.write(2, b"a real native error the learner must see\\n")
+    warnings.warn("PyTorch not found. Not importing DeepZ or Interval Bound", UserWarning)
+    warnings.warn("a real warning the learner must see", UserWarning)
+    """
+)
+
+
+def run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "PYTHONPATH": str(tmp_path), **env}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=full_env, timeout=300
+    )
+
+
+def test_known_lines_and_warnings_are_removed_others_kept(tmp_path):
+    (tmp_path / "noisy_module.py").write_text(NOISY_MODULE)
+    code = (
+        "from mlprivacy_helpers.startup import import_quietly\n"
+        "import warnings; warnings.simplefilter('always')\n"
+        "import_quietly('noisy_module'); import sys; print(sys.modules['noisy_module'].__name__)"
+    )
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "noisy_module"
+    assert "Unable to register cuDNN factory" not in result.stderr
+    assert "PyTorch not found" not in result.stderr
+    assert "a real native error the learner must see" in result.stderr
+    assert "a real warning the learner must see" in result.stderr
+
+
+def test_the_same_module_imported_plainly_is_noisy(tmp_path):
+    # The control: without import_quietly every message shows, so the test above means something.
+    (tmp_path / "noisy_module.py").write_text(NOISY_MODULE)
+    result = run_python("import noisy_module", tmp_path)
+    assert "Unable to register cuDNN factory" in result.stderr
+    assert "PyTorch not found" in result.stderr
+
+
+def test_import_errors_come_through(tmp_path):
+    (tmp_path / "broken_module.py").write_text(
+        "import os\nos.write(2, b'before\\n')\nraise ImportError('boom')\n"
+    )
+    code = "from mlprivacy_helpers.startup import import_quietly\nimport_quietly('broken_module')"
+    result = run_python(code, tmp_path)
+    assert result.returncode != 0
+    assert "ImportError: boom" in result.stderr
+    assert "before" in result.stderr
+
+
+def test_tensorflow_and_art_start_silently(tmp_path):
+    code = (
+        "from mlprivacy_helpers.startup import import_quietly\n"
+        "import_quietly('tensorflow', 'art.estimators.classification')\n"
+        "import tensorflow as tf, art\n"
+        "print(tf.__version__)"
+    )
+    result = run_python(code, tmp_path, TF_CPP_MIN_LOG_LEVEL="0")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("2.15")
+    assert result.stderr.strip() == "", f"unexpected start-up output:\n{result.stderr}"
+
+
+def test_already_imported_module_is_left_alone():
+    module = sys.modules["json"]
+    assert startup.import_quietly("json") is None
+    assert sys.modules["json"] is module
+
+
+@pytest.mark.parametrize(("name", "error"), [(3, TypeError), ("  ", ValueError)])
+def test_bad_names(name, error):
+    with pytest.raises(error):
+        startup.import_quietly(name)
