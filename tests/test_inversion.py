@@ -187,7 +187,16 @@ def test_inversion_grid_figure():
         "5 epochs",
         "class mean",
     ]
-    assert axes[10 + 3].get_xlabel() == "judge: 3"
+    # The judge's label sits inside its own image (not under it, where it reads as the
+    # title of the row below), green when right and red when wrong.
+    label = axes[10 + 3].texts[0]
+    assert label.get_text() == "3" and axes[10 + 3].get_xlabel() == ""
+    x, y = label.get_position()
+    assert 0 <= x <= 1 and 0 <= y <= 1 and label.get_transform() == axes[10 + 3].transAxes
+    assert (
+        label.get_bbox_patch().get_facecolor() != axes[0].texts[0].get_bbox_patch().get_facecolor()
+    )
+    assert "judge" in fig._suptitle.get_text()
     assert axes[0].get_title() == "digit 0"
     plt.close(fig)
     with pytest.raises(ValueError, match="expected 10"):
@@ -218,3 +227,18 @@ def test_start_comparison_figure():
     plt.close(fig)
     with pytest.raises(ValueError, match="missing"):
         inversion_plots.start_comparison(starts, {"zeros": starts["zeros"]}, conf)
+
+
+def test_start_comparison_shows_each_target_its_own_start():
+    # "other digit": every target starts from a different image, so every start is drawn.
+    own = np.stack([np.full((28, 28, 1), i / 10) for i in range(10)])
+    starts = {"zeros": np.zeros((10, 28, 28, 1)), "other digit": own}
+    conf = {n: np.full(10, 0.99) for n in starts}
+    fig = inversion_plots.start_comparison(starts, starts, conf)
+    assert len(fig.axes) == 3 * 11  # zeros: one row; other digit: a start row + an inversion row
+    start_row = fig.axes[11:22]
+    assert [ax.get_title() for ax in start_row[1:]] == [f"start for {c}" for c in range(10)]
+    shown = [ax.images[0].get_array().mean() for ax in start_row[1:]]
+    np.testing.assert_allclose(shown, np.arange(10) / 10, atol=1e-6)
+    assert fig.axes[22 + 4].get_title() == "3: p=0.99"
+    plt.close(fig)

@@ -182,8 +182,11 @@ def plot_privacy_loss_grid(
     ``empirical`` is given it holds, per epsilon, a mapping with arrays ``"centers"`` (bin
     centres), ``"log_ratio"`` (empirical ln(P1(S)/P2(S)) per bin) and ``"lower"``/``"upper"``
     (a confidence interval per bin, described by ``interval_label``); these are drawn as
-    points with error bars and the panel title adds the largest empirical |log ratio|. A
-    shared legend sits below the panels. Used by notebook 01, step 6.
+    points with error bars, the y-range grows to show every finite interval whole, and the
+    panel title states what notebook 01 asserts: the largest lower bound (≤ ε for an ε-DP
+    mechanism) and the smallest upper bound (≥ −ε). The raw largest |log ratio| is not
+    shown: it exceeds ε by sampling error alone. A shared legend sits below the panels.
+    Used by notebook 01, step 6.
     """
     eps = _check_epsilons(epsilons)
     if empirical is not None and len(empirical) != len(eps):
@@ -202,6 +205,7 @@ def plot_privacy_loss_grid(
         ax.axhline(-e, color="tab:green", lw=1)
         ax.plot(r, loss, color="black", lw=2, label="theory: ln p1(r)/p2(r)")
         title = f"ε = {e:g}"
+        half_range = 1.8 * e
         emp = None if empirical is None else empirical[i]
         if emp is not None:
             centers = np.asarray(emp["centers"], dtype=float)
@@ -222,9 +226,13 @@ def plot_privacy_loss_grid(
                 capsize=2,
                 label=f"histogram bins: ln(c1/c2) with {interval_label}",
             )
+            bounds = np.concatenate([lower, upper])
+            finite = bounds[np.isfinite(bounds)]
+            if finite.size:
+                half_range = max(half_range, 1.1 * float(np.max(np.abs(finite))))
             if ratio.size:
-                title += f"   max |empirical| = {np.max(np.abs(ratio)):.2f}"
-        ax.set_ylim(-1.8 * e, 1.8 * e)
+                title += f"\nlower bounds ≤ {np.max(lower):.2f}, upper bounds ≥ {np.min(upper):.2f}"
+        ax.set_ylim(-half_range, half_range)
         ax.set_xlim(r[0], r[-1])
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.set_title(title)

@@ -34,9 +34,10 @@ def inversion_grid(
     """Return a grid: one row per epoch count (``inversions[e]``: 10 images, one per digit),
     then a last row with the class-mean training images.
 
-    With ``judge_predictions[e]`` (the judge's predicted digit for each inversion) every cell
-    is captioned "judge: k", green when k is the target digit, red otherwise. Used by
-    notebook 03, section "Inversion versus training".
+    With ``judge_predictions[e]`` (the judge's predicted digit for each inversion) every
+    inversion carries the judge's label k in its top-left corner, green when k is the target
+    digit, red otherwise (inside the image, so it cannot be read as the title of the row
+    below). Used by notebook 03, section "Measure the inversions".
     """
     if not inversions:
         raise ValueError("inversions must not be empty")
@@ -58,8 +59,21 @@ def inversion_grid(
                 ax.set_title(f"digit {c}", fontsize=9)
             if judge_predictions is not None:
                 pred = int(judge_predictions[epochs][c])
-                ax.set_xlabel(
-                    f"judge: {pred}", fontsize=8, color=_GOOD if pred == c else _BAD, labelpad=1
+                ax.text(
+                    0.04,
+                    0.96,
+                    str(pred),
+                    transform=ax.transAxes,
+                    ha="left",
+                    va="top",
+                    fontsize=8,
+                    fontweight="bold",
+                    color="white",
+                    bbox={
+                        "boxstyle": "round,pad=0.15",
+                        "fc": _GOOD if pred == c else _BAD,
+                        "ec": "none",
+                    },
                 )
         unit = "epoch" if epochs == 1 else "epochs"
         axes[r, 0].set_ylabel(f"{epochs} {unit}", fontsize=9)
@@ -68,7 +82,10 @@ def inversion_grid(
         if n_rows == 1:
             axes[-1, c].set_title(f"digit {c}", fontsize=9)
     axes[-1, 0].set_ylabel("class mean", fontsize=9)
-    fig.suptitle("MIFace inversions (rows: training epochs) and the class-mean training images")
+    title = "MIFace inversions (rows: training epochs) and the class-mean training images"
+    if judge_predictions is not None:
+        title += "\ncorner: the judge's label (green = the target digit, red = another digit)"
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -125,12 +142,14 @@ def start_comparison(
     confidences: Mapping[str, Sequence[float]],
     min_confidence: float = 0.5,
 ) -> Figure:
-    """Return a grid comparing MIFace start points: one row per start.
+    """Return a grid comparing MIFace start points, one block of rows per start.
 
-    Column 0 shows the start image of the first target (``starts[name][0]``), the next
-    columns the inversion for each digit, titled with the attacked model's confidence for the
-    target, red when below ``min_confidence`` (the attack did not get there). Used by
-    notebook 03, section "Where to start".
+    Columns are the target digits. A start that is the same image for every target (zeros,
+    the mean image, one noise image) is drawn once, left of its row of inversions; a start
+    that differs per target (a real digit of another class) gets a row of its own, each
+    target's start above its inversion. Inversions are titled with the target and the
+    attacked model's confidence for it, red when below ``min_confidence`` (the attack did not
+    get there). Used by notebook 03, section "Where to start".
     """
     if not starts:
         raise ValueError("starts must not be empty")
@@ -139,24 +158,45 @@ def start_comparison(
         missing = [k for k in names if k not in mapping]
         if missing:
             raise ValueError(f"{label} is missing the starts {missing}")
-    n_cols = len(_as_images(inversions[names[0]], "inversions")) + 1
+    n_targets = len(_as_images(inversions[names[0]], "inversions"))
+    start_images = {n: _as_images(starts[n], f"starts[{n!r}]") for n in names}
+    for name in names:
+        imgs = _as_images(inversions[name], f"inversions[{name!r}]")
+        if len(imgs) != n_targets or len(np.asarray(confidences[name])) != n_targets:
+            raise ValueError(f"start {name!r} needs {n_targets} inversions and confidences")
+        if len(start_images[name]) not in (1, n_targets):
+            raise ValueError(f"starts[{name!r}] needs 1 or {n_targets} images")
+    shared = {n: bool(np.all(start_images[n] == start_images[n][:1])) for n in names}
+    n_rows = sum(1 if shared[n] else 2 for n in names)
     fig, axes = plt.subplots(
-        len(names), n_cols, figsize=(1.05 * n_cols + 0.8, 1.35 * len(names)), squeeze=False
+        n_rows,
+        n_targets + 1,
+        figsize=(1.05 * (n_targets + 1) + 0.8, 1.35 * n_rows),
+        squeeze=False,
     )
-    for r, name in enumerate(names):
+    r = 0
+    for name in names:
         imgs = _as_images(inversions[name], f"inversions[{name!r}]")
         conf = np.asarray(confidences[name], dtype=float)
-        if len(imgs) != n_cols - 1 or len(conf) != n_cols - 1:
-            raise ValueError(f"start {name!r} needs {n_cols - 1} inversions and confidences")
-        _image(axes[r, 0], _as_images(starts[name], f"starts[{name!r}]")[0])
-        axes[r, 0].set_ylabel(name, fontsize=9)
-        if r == 0:
-            axes[r, 0].set_title("start", fontsize=9)
-        for c in range(n_cols - 1):
+        if not shared[name]:  # one start per target: a row of starts above the inversions
+            axes[r, 0].axis("off")
+            axes[r, 0].text(0.5, 0.5, f"{name}:\nstarts", ha="center", va="center", fontsize=9)
+            for c in range(n_targets):
+                _image(axes[r, c + 1], start_images[name][c])
+                axes[r, c + 1].set_title(f"start for {c}", fontsize=8)
+            r += 1
+            axes[r, 0].axis("off")
+            axes[r, 0].text(0.5, 0.5, f"{name}:\ninversions", ha="center", va="center", fontsize=9)
+        else:
+            _image(axes[r, 0], start_images[name][0])
+            axes[r, 0].set_ylabel(name, fontsize=9)
+            axes[r, 0].set_title("start (all)", fontsize=8)
+        for c in range(n_targets):
             ax = axes[r, c + 1]
             _image(ax, imgs[c])
             colour = _GOOD if conf[c] >= min_confidence else _BAD
             ax.set_title(f"{c}: p={conf[c]:.2f}", fontsize=8, color=colour)
+        r += 1
     fig.suptitle("Inversions from different start points (title: target digit, confidence)")
     fig.tight_layout()
     return fig
