@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -25,6 +26,8 @@ from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack.data_s
     AttackType,
     SlicingSpec,
 )
+
+from .cache import fingerprint
 
 
 def _check_xy(name: str, x: np.ndarray, y: np.ndarray) -> None:
@@ -105,6 +108,22 @@ class EpochAttackCallback(tf.keras.callbacks.Callback):
         self.attack_types = tuple(attack_types)
         self.seed = int(seed)
         self.batch_size = int(batch_size)
+
+    #: Bump when what this callback records changes, so old cache entries are not reused.
+    CACHE_VERSION = 1
+
+    def cache_key(self) -> dict[str, Any]:
+        """Return what determines the recorded ``mia_*`` numbers, for ``train_cached``'s key:
+        fingerprints of the member and non-member data, the attack types, seed, batch size
+        and :attr:`CACHE_VERSION`."""
+        return {
+            "version": self.CACHE_VERSION,
+            "members": fingerprint(*self.members),
+            "non_members": fingerprint(*self.non_members),
+            "attack_types": [t.name for t in self.attack_types],
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+        }
 
     def attack_input(self) -> AttackInputData:
         """Return the ``AttackInputData`` of the model as it is now (logits, losses, labels)."""
