@@ -33,12 +33,19 @@ $(STAMP): requirements-lock.txt pyproject.toml
 
 # Unit tests of the helpers, then every notebook end to end under nbval (quick profile),
 # all with an empty temporary model cache. One pytest run, one summary line.
-test: $(STAMP)
+test: lint $(STAMP)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_CACHE="$$tmp/models" \
 	MLPRIVACY_RESULTS="$(CURDIR)/build/test-results" \
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=900 \
 		-p no:cacheprovider -ra --durations=8
+
+# Lint and format check with the venv's pinned ruff (it reads .ipynb files directly).
+.PHONY: lint
+LINT_PATHS := mlprivacy_helpers tests scripts benchmarks notebooks
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 # Execute the notebooks in order (full profile unless MLPRIVACY_PROFILE says otherwise)
 # into build/executed/, render build/html/ with an index, write build/results/.
