@@ -31,13 +31,11 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	@touch $(STAMP)
 	@echo "==> $(VENV) ready"
 
-# Unit tests of the helpers (with a JupyterLab server smoke test), then every notebook end
-# to end under nbval (quick profile). The model cache is an empty temporary folder, or
-# TEST_MODEL_CACHE if given (.ci/run shares one between `make test` and `make test-browser`
-# so that no model is trained twice). One pytest run, one summary line.
-TEST_MODEL_CACHE ?=
-
-test: $(STAMP)
+# `make lint` first, then the unit tests of the helpers (with a JupyterLab server smoke test)
+# and every notebook end to end under nbval (quick profile). The model cache is an empty
+# temporary folder, or TEST_MODEL_CACHE if given (.ci/run shares one between `make test` and
+# `make test-browser` so that no model is trained twice). One pytest run, one summary line.
+test: lint $(STAMP)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
 	MLPRIVACY_RESULTS="$(CURDIR)/build/test-results" \
@@ -53,6 +51,13 @@ test-browser: $(STAMP)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
 	$(BIN)/python -m pytest browser_tests -p no:cacheprovider -ra -s
+
+# Lint and format check with the venv's pinned ruff (it reads .ipynb files directly).
+.PHONY: lint
+LINT_PATHS := mlprivacy_helpers tests browser_tests scripts benchmarks notebooks
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 # Execute the notebooks in order (full profile unless MLPRIVACY_PROFILE says otherwise)
 # into build/executed/, render build/html/ with an index, write build/results/.

@@ -5,6 +5,11 @@ optimizer, data subset, epochs, seed, library versions, ...) gives a new key and
 never reuses a stale model. Location: ``MLPRIVACY_CACHE`` (default
 ``$XDG_CACHE_HOME/mlprivacy/models``); ``MLPRIVACY_CACHE=off`` disables it.
 Used through :func:`mlprivacy_helpers.training.train_cached` by notebooks 02 and 03.
+
+Entries are created group-shareable (folders ``0o775``, files ``0o664``, both minus the
+process umask), so a workshop can point everyone's ``MLPRIVACY_CACHE`` at one folder.
+A cache that cannot be written is reported by :func:`ensure_writable` *before* any
+training starts, with :class:`CacheUnavailableError`.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,19 +29,84 @@ from .config import installed_version
 #: Distributions whose version can change the trained weights.
 KEY_LIBRARIES = ("tensorflow", "keras", "tensorflow-privacy", "numpy")
 
+_OFF_VALUES = {"off", "0", "false", "none", "no"}
+
+
+class CacheUnavailableError(RuntimeError):
+    """The model cache folder cannot be used; the message names ``MLPRIVACY_CACHE`` and
+    the fix (a writable folder, or ``MLPRIVACY_CACHE=off``)."""
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was damaged (and is retrained) or a trained model could not be stored."""
+
 
 def cache_dir() -> Path | None:
     """Return the model cache folder, or ``None`` when ``MLPRIVACY_CACHE=off``.
 
-    The folder is not created here.
+    The folder is not created here (see :func:`ensure_writable`).
     """
     value = os.environ.get("MLPRIVACY_CACHE", "").strip()
-    if value.lower() in {"off", "0", "false", "none", "no"}:
+    if value.lower() in _OFF_VALUES:
         return None
     if value:
         return Path(value).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "mlprivacy" / "models"
+
+
+def _umask() -> int:
+    """Return the process umask (read from ``/proc`` where possible, which changes nothing)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # portable fallback: read by setting, then restore at once
+    os.umask(mask)
+    return mask
+
+
+def dir_mode() -> int:
+    """Return the permission bits for new cache folders: ``0o775`` minus the umask."""
+    return 0o775 & ~_umask()
+
+
+def file_mode() -> int:
+    """Return the permission bits for new cache files: ``0o664`` minus the umask."""
+    return 0o664 & ~_umask()
+
+
+def _setting() -> str:
+    value = os.environ.get("MLPRIVACY_CACHE", "").strip()
+    return f"MLPRIVACY_CACHE={value!r}" if value else "the default (MLPRIVACY_CACHE is unset)"
+
+
+def ensure_writable(root: Path) -> Path:
+    """Create the cache folder ``root`` if needed and check that entries can be written.
+
+    Call this before training, so an unusable location fails before an hour of training
+    rather than after it. Returns ``root``. Raises :class:`CacheUnavailableError` (naming
+    ``MLPRIVACY_CACHE`` and the value ``off``) when ``root`` is a file, cannot be created
+    or is not writable.
+    """
+    root = Path(root)
+    try:
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(f"{root} exists and is not a folder")
+        root.mkdir(parents=True, exist_ok=True, mode=dir_mode())
+        probe = tempfile.mkdtemp(dir=root, prefix=".write-test.")
+        os.rmdir(probe)
+    except OSError as exc:
+        raise CacheUnavailableError(
+            f"The model cache {root} cannot be used ({type(exc).__name__}: {exc}); its "
+            f"location comes from {_setting()}. Nothing has been trained yet. Fix: set "
+            "MLPRIVACY_CACHE to a folder you can write to, or MLPRIVACY_CACHE=off to train "
+            "without a cache (every run then trains again)."
+        ) from exc
+    return root
 
 
 def fingerprint(*arrays: Any) -> str:

@@ -4,7 +4,7 @@ Two environment variables steer a run:
 
 * ``MLPRIVACY_PROFILE`` -- ``quick`` (CI and workshop laptops: small sizes, few
   epochs) or ``full`` (the faithful experiment, the default).
-* ``MLPRIVACY_SEED`` -- an integer (default 0) that seeds Python, NumPy and
+* ``MLPRIVACY_SEED`` -- an integer in ``[0, 2**32)`` (default 0) that seeds Python, NumPy and
   TensorFlow through :func:`set_seed`.
 
 Used by all notebooks in their ``parameters`` cell.
@@ -41,18 +41,26 @@ def get_profile() -> str:
     return value
 
 
+#: NumPy's legacy global generator (``np.random.seed``) accepts seeds in ``[0, 2**32)``.
+MAX_SEED = 2**32 - 1
+
+
 def get_seed() -> int:
     """Return the integer seed from ``MLPRIVACY_SEED`` (default 0).
 
-    Raises ``ValueError`` naming the variable when it is not a non-negative integer.
+    Raises ``ValueError`` naming the variable unless it is a decimal integer with
+    ``0 <= seed < 2**32`` (the range NumPy's ``np.random.seed`` accepts), so a bad value
+    fails here and not deep inside NumPy.
     """
     raw = os.environ.get("MLPRIVACY_SEED", "").strip() or "0"
-    try:
-        seed = int(raw)
-    except ValueError:
-        raise ValueError(f"MLPRIVACY_SEED must be a non-negative integer, got {raw!r}") from None
-    if seed < 0:
-        raise ValueError(f"MLPRIVACY_SEED must be a non-negative integer, got {seed}")
+    if not raw.isascii() or not raw.isdecimal():
+        raise ValueError(f"MLPRIVACY_SEED must be an integer with 0 <= seed < 2**32, got {raw!r}")
+    seed = int(raw)
+    if seed > MAX_SEED:
+        raise ValueError(
+            f"MLPRIVACY_SEED must be an integer with 0 <= seed < 2**32 "
+            f"(NumPy's seed range), got {seed}"
+        )
     return seed
 
 
@@ -61,17 +69,19 @@ def set_seed(seed: int) -> None:
 
     TensorFlow is seeded (``tf.keras.utils.set_random_seed``) only when the notebook
     has already imported it, so notebook 01 never pays TensorFlow's import time.
-    Returns ``None``. Raises ``TypeError``/``ValueError`` for a seed that is not a
-    non-negative ``int``.
+    ``PYTHONHASHSEED`` is deliberately not touched: Python reads it once, when the
+    interpreter starts, so setting it here would change nothing in this process (and
+    would only leak into subprocesses). Nothing in the series depends on ``str`` hashes.
+    Returns ``None``. Raises ``TypeError``/``ValueError`` for a seed that is not an
+    ``int`` with ``0 <= seed < 2**32``.
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must satisfy 0 <= seed < 2**32, got {seed}")
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     tf = sys.modules.get("tensorflow")
     if tf is not None:
         tf.keras.utils.set_random_seed(seed)

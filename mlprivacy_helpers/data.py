@@ -196,26 +196,36 @@ def load_cifar10() -> tuple[ArrayPair, ArrayPair]:
     return _load(_CIFAR10)
 
 
-def balanced_subset(
-    x: np.ndarray, y: np.ndarray, n_per_class: int, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return a seeded, class-balanced random subset ``(x_sub, y_sub)``.
+def balanced_indices(
+    y: np.ndarray,
+    n_per_class: int,
+    seed: int | np.random.Generator = 0,
+    *,
+    shuffle: bool = True,
+) -> np.ndarray:
+    """Return the indices of a seeded, class-balanced random subset of labels ``y``.
 
-    Takes ``n_per_class`` examples of every class found in ``y`` (labels of shape ``(N,)``
-    or ``(N, 1)``; the returned labels keep that shape) and shuffles the result, so
-    ``len(x_sub) == n_per_class * n_classes``. The same seed always gives the same subset.
-    Used by notebooks 02 and 03. Raises ``ValueError`` if a class has too few examples.
+    Draws ``n_per_class`` distinct indices of every class found in ``y`` (shape ``(N,)`` or
+    ``(N, 1)``), class by class in sorted label order, each with ``rng.choice(...,
+    replace=False)``; with ``shuffle`` the concatenation is then permuted, otherwise it
+    stays grouped by class. ``seed`` is an int (a fresh ``np.random.default_rng(seed)``)
+    or a ``Generator`` to continue drawing from, so several subsets can share one stream.
+    Returns an int array of length ``n_per_class * n_classes``. Used by
+    :func:`balanced_subset` and by notebook 02 (the six-attack subsample of members and
+    non-members). Raises ``ValueError`` if a class has too few examples.
     """
-    x = np.asarray(x)
     y = np.asarray(y)
-    if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     if isinstance(n_per_class, bool) or not isinstance(n_per_class, int | np.integer):
         raise TypeError(f"n_per_class must be an int, got {type(n_per_class).__name__}")
     if n_per_class <= 0:
         raise ValueError(f"n_per_class must be positive, got {n_per_class}")
+    if isinstance(seed, np.random.Generator):
+        rng = seed
+    elif isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int or a numpy Generator, got {type(seed).__name__}")
+    else:
+        rng = np.random.default_rng(seed)
     flat = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
-    rng = np.random.default_rng(seed)
     chosen = []
     for label in np.unique(flat):
         idx = np.flatnonzero(flat == label)
@@ -224,7 +234,26 @@ def balanced_subset(
                 f"n_per_class={n_per_class} but class {label} has only {len(idx)} examples"
             )
         chosen.append(rng.choice(idx, size=n_per_class, replace=False))
-    order = rng.permutation(np.concatenate(chosen))
+    indices = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.intp)
+    return rng.permutation(indices) if shuffle else indices
+
+
+def balanced_subset(
+    x: np.ndarray, y: np.ndarray, n_per_class: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return a seeded, class-balanced random subset ``(x_sub, y_sub)``.
+
+    Takes ``n_per_class`` examples of every class found in ``y`` (labels of shape ``(N,)``
+    or ``(N, 1)``; the returned labels keep that shape) and shuffles the result, so
+    ``len(x_sub) == n_per_class * n_classes``. The same seed always gives the same subset
+    (``x[balanced_indices(y, n_per_class, seed)]``). Used by notebooks 02 and 03. Raises
+    ``ValueError`` if a class has too few examples.
+    """
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    order = balanced_indices(y, n_per_class, seed)
     return x[order], y[order]
 
 

@@ -4,6 +4,9 @@ The attack calls themselves (``run_attacks``, ``SlicingSpec``, ``AttackType``) s
 notebook; this module holds what is too long to inline there:
 
 * :func:`logits_and_losses` -- a model's logits and per-example cross-entropy losses.
+* :func:`attack_input_from_model` -- TF Privacy's ``AttackInputData`` from a Keras model.
+* :func:`pick`, :func:`slice_label`, :func:`slice_table` -- results of one slice or attack,
+  readable slice names, and the per-slice AUC/advantage table.
 * :func:`seeded_numpy` -- a context manager that seeds NumPy's global generator (TF
   Privacy's trained attacks draw their folds from it) and restores it afterwards.
 * :class:`EpochAttackCallback` -- runs TF Privacy's attacks after every epoch and writes
@@ -14,17 +17,25 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack import (
     membership_inference_attack as mia,
 )
 from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack.data_structures import (
     AttackInputData,
+    AttackResults,
     AttackType,
+    SingleAttackResult,
+    SingleSliceSpec,
+    SlicingFeature,
     SlicingSpec,
 )
+
+from .cache import fingerprint
 
 
 def _check_xy(name: str, x: np.ndarray, y: np.ndarray) -> None:
@@ -50,6 +61,140 @@ def logits_and_losses(
     labels = np.asarray(y).reshape(-1)
     losses = tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
     return logits.astype(np.float32), np.asarray(losses, dtype=np.float32)
+
+
+def attack_input_from_model(
+    model: tf.keras.Model,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    batch_size: int = 1024,
+) -> AttackInputData:
+    """Return TF Privacy's ``AttackInputData`` for ``model`` on members and non-members.
+
+    ``(x_train, y_train)`` are the members (the model's training data), ``(x_test,
+    y_test)`` the non-members. Holds the model's logits, each example's cross-entropy loss
+    (from logits, as ``SparseCategoricalCrossentropy(from_logits=True, reduction="none")``
+    computes it) and the labels flattened to shape ``(n,)``; see
+    :func:`logits_and_losses`. The model must output logits. Used by notebook 02 and by
+    :class:`EpochAttackCallback`.
+    """
+    logits_train, loss_train = logits_and_losses(model, x_train, y_train, batch_size)
+    logits_test, loss_test = logits_and_losses(model, x_test, y_test, batch_size)
+    return AttackInputData(
+        logits_train=logits_train,
+        logits_test=logits_test,
+        loss_train=loss_train,
+        loss_test=loss_test,
+        labels_train=np.asarray(y_train).reshape(-1),
+        labels_test=np.asarray(y_test).reshape(-1),
+    )
+
+
+def slice_label(slice_spec: SingleSliceSpec, class_names: Sequence[str] | None = None) -> str:
+    """Return a readable name for one slice of TF Privacy's attack results.
+
+    ``"entire dataset"``; ``"class 3"`` (or ``"class cat"`` with ``class_names``);
+    ``"loss percentiles 10-20%"``; ``"correctly classified"`` / ``"misclassified"``;
+    ``"custom slice <name>"`` or ``"custom group <value>"`` for custom-index slices.
+    Used by notebook 02 for plot titles and table rows. Raises ``TypeError`` for
+    anything but a ``SingleSliceSpec``, ``ValueError`` for a class outside
+    ``class_names`` or an unknown feature.
+    """
+    if not isinstance(slice_spec, SingleSliceSpec):
+        raise TypeError(f"slice_spec must be a SingleSliceSpec, got {type(slice_spec).__name__}")
+    feature, value = slice_spec.feature, slice_spec.value
+    if slice_spec.entire_dataset:
+        return "entire dataset"
+    if feature == SlicingFeature.CLASS:
+        k = int(value)
+        if class_names is None:
+            return f"class {k}"
+        if not 0 <= k < len(class_names):
+            raise ValueError(f"class {k} has no name in class_names ({len(class_names)} names)")
+        return f"class {class_names[k]}"
+    if feature == SlicingFeature.PERCENTILE:
+        low, high = value
+        return f"loss percentiles {low:g}-{high:g}%"
+    if feature == SlicingFeature.CORRECTLY_CLASSIFIED:
+        return "correctly classified" if bool(value) else "misclassified"
+    if feature == SlicingFeature.CUSTOM:
+        _, _, group_value, group_name = value
+        if group_name is not None:
+            return f"custom slice {group_name}"
+        return f"custom group {group_value}"
+    raise ValueError(f"unknown slicing feature {feature!r}")
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Compare slice values: ints, bools, tuples (percentiles) or custom tuples of arrays."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return bool(np.array_equal(a, b))
+    return bool(a == b)
+
+
+def pick(
+    results: AttackResults,
+    attack_type: AttackType | None = None,
+    feature: SlicingFeature | None = None,
+    value: Any = None,
+) -> list[SingleAttackResult]:
+    """Return the single-attack results of one slice of ``results``, in their order.
+
+    ``feature=None`` selects the entire-dataset slice; otherwise the slice with that
+    ``SlicingFeature`` and ``value`` (e.g. ``SlicingFeature.CLASS, 3``;
+    ``SlicingFeature.CORRECTLY_CLASSIFIED, False``; ``SlicingFeature.PERCENTILE, (0, 10)``).
+    ``attack_type`` keeps only that attack. Returns an empty list when nothing matches.
+    Used by notebook 02. Raises ``TypeError`` for arguments of the wrong kind and
+    ``ValueError`` for a ``value`` without a ``feature``.
+    """
+    if not isinstance(results, AttackResults):
+        raise TypeError(f"results must be AttackResults, got {type(results).__name__}")
+    if attack_type is not None and not isinstance(attack_type, AttackType):
+        raise TypeError(f"attack_type must be an AttackType or None, got {attack_type!r}")
+    if feature is not None and not isinstance(feature, SlicingFeature):
+        raise TypeError(f"feature must be a SlicingFeature or None, got {feature!r}")
+    if feature is None and value is not None:
+        raise ValueError("value needs a feature (feature=None means the entire dataset)")
+    chosen = []
+    for result in results.single_attack_results:
+        spec = result.slice_spec
+        if feature is None:
+            if not spec.entire_dataset:
+                continue
+        elif spec.feature != feature or not _same_value(spec.value, value):
+            continue
+        if attack_type is None or result.attack_type == attack_type:
+            chosen.append(result)
+    return chosen
+
+
+#: Columns of :func:`slice_table`, after ``"slice"``; names as TF Privacy's DataFrame has them.
+SLICE_TABLE_COLUMNS = ("attack type", "train size", "test size", "AUC", "Attacker advantage")
+
+
+def slice_table(results: AttackResults, class_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Return the per-slice AUC / attacker-advantage table of ``results`` (pandas).
+
+    The numbers are TF Privacy's own ``AttackResults.calculate_pd_dataframe()`` (one row
+    per single-attack result, same order); a ``"slice"`` column with :func:`slice_label`
+    names replaces its ``slice feature``/``slice value`` strings, and ``"attack type"``
+    holds the ``AttackType`` names. Columns: ``"slice"``, then :data:`SLICE_TABLE_COLUMNS`.
+    Used by notebook 02 (the six-attack table and the per-slice AUCs).
+    """
+    if not isinstance(results, AttackResults):
+        raise TypeError(f"results must be AttackResults, got {type(results).__name__}")
+    frame = results.calculate_pd_dataframe()
+    table = frame[list(SLICE_TABLE_COLUMNS)].copy()
+    table["attack type"] = [r.attack_type.name for r in results.single_attack_results]
+    table.insert(
+        0, "slice", [slice_label(r.slice_spec, class_names) for r in results.single_attack_results]
+    )
+    return table.reset_index(drop=True)
 
 
 @contextlib.contextmanager
@@ -106,24 +251,35 @@ class EpochAttackCallback(tf.keras.callbacks.Callback):
         self.seed = int(seed)
         self.batch_size = int(batch_size)
 
+    #: Bump when what this callback records changes, so old cache entries are not reused.
+    CACHE_VERSION = 1
+
+    def cache_key(self) -> dict[str, Any]:
+        """Return what determines the recorded ``mia_*`` numbers, for ``train_cached``'s key:
+        fingerprints of the member and non-member data, the attack types, seed, batch size
+        and :attr:`CACHE_VERSION`."""
+        return {
+            "version": self.CACHE_VERSION,
+            "members": fingerprint(*self.members),
+            "non_members": fingerprint(*self.non_members),
+            "attack_types": [t.name for t in self.attack_types],
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+        }
+
     def attack_input(self) -> AttackInputData:
         """Return the ``AttackInputData`` of the model as it is now (logits, losses, labels)."""
-        logits_in, loss_in = logits_and_losses(self.model, *self.members, self.batch_size)
-        logits_out, loss_out = logits_and_losses(self.model, *self.non_members, self.batch_size)
-        return AttackInputData(
-            logits_train=logits_in,
-            logits_test=logits_out,
-            loss_train=loss_in,
-            loss_test=loss_out,
-            labels_train=np.asarray(self.members[1]).reshape(-1),
-            labels_test=np.asarray(self.non_members[1]).reshape(-1),
+        return attack_input_from_model(
+            self.model, *self.members, *self.non_members, batch_size=self.batch_size
         )
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is None:
             return
         data = self.attack_input()
-        with seeded_numpy(self.seed + epoch):
+        # TF Privacy's epsilon lower bound divides by zero at the ROC curve's end points
+        # (harmless: those points give no bound); silence only that, only here.
+        with seeded_numpy(self.seed + epoch), np.errstate(divide="ignore", invalid="ignore"):
             results = mia.run_attacks(
                 data,
                 SlicingSpec(entire_dataset=True),

@@ -11,14 +11,23 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import tensorflow as tf
 
-from .cache import cache_dir, cache_key, fingerprint
+from .cache import (
+    CacheWarning,
+    cache_dir,
+    cache_key,
+    dir_mode,
+    ensure_writable,
+    file_mode,
+    fingerprint,
+)
 from .config import set_seed
 from .results import to_jsonable
 
@@ -83,6 +92,48 @@ def _without_layer_names(config: Any) -> Any:
     return config
 
 
+@runtime_checkable
+class CacheKeyedCallback(Protocol):
+    """A Keras callback that says what in it can change :func:`train_cached`'s result.
+
+    ``cache_key()`` returns a JSON-able mapping covering everything that determines what
+    the callback writes into ``logs`` or how it changes training: its data (as
+    :func:`~mlprivacy_helpers.cache.fingerprint` digests), its settings, and a version
+    number to bump when its code changes what it records. A callback that records nothing
+    and changes nothing returns ``{}``.
+    """
+
+    def cache_key(self) -> Mapping[str, Any]: ...
+
+
+def callback_cache_keys(callbacks: Sequence[tf.keras.callbacks.Callback]) -> list[dict[str, Any]]:
+    """Return each callback's contribution to the cache key: its class and ``cache_key()``.
+
+    Raises ``TypeError`` for a callback without a ``cache_key()`` method (see
+    :class:`CacheKeyedCallback`): the cache could not tell whether the numbers it recorded
+    into the history are still valid, and would serve stale ones.
+    """
+    keys = []
+    for callback in callbacks:
+        kind = f"{type(callback).__module__}.{type(callback).__qualname__}"
+        if not isinstance(callback, tf.keras.callbacks.Callback):
+            raise TypeError(f"callbacks must be Keras callbacks, got {kind}")
+        if not isinstance(callback, CacheKeyedCallback):
+            raise TypeError(
+                f"callback {kind} has no cache_key() method, so train_cached cannot key the "
+                "model cache on what it records into the history or changes in training. Add "
+                "`def cache_key(self) -> dict` returning everything that determines its "
+                "effect (data fingerprints, settings; {} if it records and changes nothing)."
+            )
+        contribution = callback.cache_key()
+        if not isinstance(contribution, Mapping):
+            raise TypeError(
+                f"{kind}.cache_key() must return a mapping, got {type(contribution).__name__}"
+            )
+        keys.append({"class": kind, "key": dict(contribution)})
+    return keys
+
+
 def train_cached(
     name: str,
     build: Callable[[], tf.keras.Model],
@@ -105,7 +156,16 @@ def train_cached(
     metrics, anything ``callbacks`` wrote into ``logs`` and ``"epoch_seconds"``) plus
     ``"cached"``: whether the weights came from the cache. The cache key covers ``name``,
     the model's architecture, optimizer and loss, fingerprints of the data, ``epochs``,
-    ``batch_size``, ``seed``, ``key_extra`` and the library versions.
+    ``batch_size``, ``seed``, every callback's ``cache_key()`` (callbacks without one are
+    refused with ``TypeError``, see :class:`CacheKeyedCallback`), ``key_extra`` and the
+    library versions.
+
+    Failure handling: a damaged cache entry (unreadable weights or history) is reported
+    with a :class:`~mlprivacy_helpers.cache.CacheWarning` naming it, removed and trained
+    again; a cache location that cannot be written raises
+    :class:`~mlprivacy_helpers.cache.CacheUnavailableError` *before* training; a save that
+    fails after training only warns, and the trained model is returned. An interrupted
+    training stores nothing.
     """
     if not name or not isinstance(name, str):
         raise ValueError(f"name must be a non-empty string, got {name!r}")
@@ -116,14 +176,18 @@ def train_cached(
             raise ValueError(f"{arg} must be a positive int, got {value!r}")
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    callback_keys = callback_cache_keys(callbacks)
 
-    set_seed(seed)
-    model = build()
-    if not isinstance(model, tf.keras.Model):
-        raise TypeError(f"build() must return a tf.keras.Model, got {type(model).__name__}")
-    if getattr(model, "optimizer", None) is None:
-        raise ValueError("build() must return a compiled model (call model.compile in build)")
+    def fresh_model() -> tf.keras.Model:
+        set_seed(seed)
+        model = build()
+        if not isinstance(model, tf.keras.Model):
+            raise TypeError(f"build() must return a tf.keras.Model, got {type(model).__name__}")
+        if getattr(model, "optimizer", None) is None:
+            raise ValueError("build() must return a compiled model (call model.compile in build)")
+        return model
 
+    model = fresh_model()
     parts = {
         "name": name,
         "model": model_description(model),
@@ -132,15 +196,19 @@ def train_cached(
         "epochs": int(epochs),
         "batch_size": int(batch_size),
         "seed": int(seed),
+        "callbacks": callback_keys,
         "extra": dict(key_extra or {}),
     }
     root = cache_dir()
     entry = root / f"{name}-{cache_key(parts)[:20]}" if root is not None else None
-    if entry is not None and (entry / "history.json").is_file():
-        model.load_weights(str(entry / "weights.h5"))
-        history = json.loads((entry / "history.json").read_text())
-        history["cached"] = True
-        return model, history
+    if entry is not None:
+        outcome = _load(entry, model)
+        if isinstance(outcome, dict):
+            outcome["cached"] = True
+            return model, outcome
+        if outcome is _DAMAGED:
+            model = fresh_model()  # load_weights may have half-filled it; restart seeded
+        ensure_writable(root)  # fail now, not after training
 
     fit_history = model.fit(
         x,
@@ -158,15 +226,77 @@ def train_cached(
     return model, history
 
 
-def _store(entry: Path, model: tf.keras.Model, history: dict[str, Any]) -> None:
-    """Write weights and history into ``entry`` atomically (temp folder + rename)."""
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}."))
+_MISSING, _DAMAGED = object(), object()
+
+
+def _load(entry: Path, model: tf.keras.Model) -> dict[str, Any] | object:
+    """Load ``entry`` into ``model``; return its history, ``_MISSING`` or ``_DAMAGED``.
+
+    ``history.json`` is written last, so an entry without it does not exist yet. A damaged
+    entry is reported with a :class:`CacheWarning` naming its path, and removed.
+    """
+    history_path = entry / "history.json"
+    if not history_path.is_file():
+        return _MISSING
     try:
+        history = json.loads(history_path.read_text())
+        if not isinstance(history, dict):
+            raise ValueError(f"history.json holds a {type(history).__name__}, not an object")
+        model.load_weights(str(entry / "weights.h5"))
+    except (OSError, ValueError, KeyError) as exc:  # h5py: OSError; JSON, shapes: ValueError
+        warnings.warn(
+            f"Damaged model-cache entry {entry} ({type(exc).__name__}: {exc}); "
+            "removing it and training again.",
+            CacheWarning,
+            stacklevel=3,
+        )
+        _discard(entry)
+        return _DAMAGED
+    return history
+
+
+def _discard(entry: Path) -> None:
+    """Remove a damaged entry: rename it out of the way first, so no reader sees half of it."""
+    trash = entry.with_name(f".{entry.name}.damaged-{os.getpid()}")
+    try:
+        os.replace(entry, trash)
+    except OSError:
+        return  # read-only cache or already gone: ensure_writable reports the former
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _store(entry: Path, model: tf.keras.Model, history: dict[str, Any]) -> bool:
+    """Write weights and history into ``entry`` atomically (temp folder + rename).
+
+    Returns ``True`` when ``entry`` now holds a complete entry (ours, or that of another
+    process that stored the same training first). Any failure only warns
+    (:class:`CacheWarning`) and returns ``False``: the caller still has the trained model.
+    An interrupt (``KeyboardInterrupt``) removes the temp folder and propagates.
+    """
+    tmp: Path | None = None
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True, mode=dir_mode())
+        tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}."))
         model.save_weights(str(tmp / "weights.h5"))
         (tmp / "history.json").write_text(json.dumps(history))
+        for path in (tmp / "weights.h5", tmp / "history.json"):
+            os.chmod(path, file_mode())
+        os.chmod(tmp, dir_mode())  # mkdtemp creates 0o700; let the group share the cache
         os.replace(tmp, entry)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not (entry / "history.json").is_file():
-            raise
+    except Exception as exc:  # never lose a trained model to a failed save
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if (entry / "history.json").is_file():
+            return True  # another process stored the same training first: keep theirs
+        warnings.warn(
+            f"Could not store the trained model in the cache entry {entry} "
+            f"({type(exc).__name__}: {exc}); the model is returned but not cached.",
+            CacheWarning,
+            stacklevel=3,
+        )
+        return False
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return True

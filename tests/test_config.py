@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -29,6 +30,31 @@ def test_seed_from_environment(monkeypatch):
         monkeypatch.setenv("MLPRIVACY_SEED", bad)
         with pytest.raises(ValueError, match="MLPRIVACY_SEED"):
             config.get_seed()
+
+
+@pytest.mark.parametrize("bad", ["99999999999", str(2**32), "1.5", "1e3", "0x10", "1_000", "+"])
+def test_seed_outside_numpys_range_or_not_an_integer_names_the_variable(monkeypatch, bad):
+    monkeypatch.setenv("MLPRIVACY_SEED", bad)
+    with pytest.raises(ValueError, match="MLPRIVACY_SEED") as info:
+        config.get_seed()
+    assert "2**32" in str(info.value)
+
+
+def test_largest_numpy_seed_is_accepted_and_usable(monkeypatch):
+    monkeypatch.setenv("MLPRIVACY_SEED", str(2**32 - 1))
+    seed = config.get_seed()
+    assert seed == 2**32 - 1
+    config.set_seed(seed)  # NumPy accepts it
+    with pytest.raises(ValueError, match="2\\*\\*32"):
+        config.set_seed(2**32)
+
+
+def test_set_seed_does_not_pretend_to_set_pythonhashseed(monkeypatch):
+    # PYTHONHASHSEED is read once at interpreter start-up; setting it at run time has no
+    # effect on this process, so set_seed must not touch it.
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    config.set_seed(5)
+    assert "PYTHONHASHSEED" not in os.environ
 
 
 def test_set_seed_makes_python_numpy_and_tensorflow_repeat():

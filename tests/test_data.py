@@ -192,6 +192,70 @@ def test_balanced_subset_rejects_bad_input(kwargs, error, pattern):
         data.balanced_subset(np.arange(99), y, 1)
 
 
+def previous_balanced_subset(x, y, n_per_class, seed=0):
+    # balanced_subset as it was before balanced_indices existed: cached models are keyed
+    # on the data, so the subset a seed gives must never change.
+    flat = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
+    rng = np.random.default_rng(seed)
+    chosen = [
+        rng.choice(np.flatnonzero(flat == c), size=n_per_class, replace=False)
+        for c in np.unique(flat)
+    ]
+    order = rng.permutation(np.concatenate(chosen))
+    return x[order], y[order]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_balanced_subset_gives_the_same_subsets_as_before(seed):
+    y = np.random.default_rng(1).integers(0, 10, size=(500, 1))
+    x = np.arange(500) * 3
+    for ours, before in zip(
+        data.balanced_subset(x, y, 9, seed), previous_balanced_subset(x, y, 9, seed), strict=True
+    ):
+        np.testing.assert_array_equal(ours, before)
+
+
+def test_balanced_indices_reproduce_notebook_02s_six_attack_subsample():
+    # Notebook 02's code for its six-attack table: one generator, members then
+    # non-members, class by class, no shuffle.
+    rng0 = np.random.default_rng(0)
+    y_members = rng0.integers(0, 10, size=(400, 1))
+    y_non = rng0.integers(0, 10, size=(300, 1))
+    seed, per_class = 7, 5
+    rng = np.random.default_rng(seed)
+    sub_in = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(y_members.ravel() == c), per_class, replace=False)
+            for c in range(10)
+        ]
+    )
+    sub_out = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(y_non.ravel() == c), per_class, replace=False)
+            for c in range(10)
+        ]
+    )
+    shared = np.random.default_rng(seed)
+    ours_in = data.balanced_indices(y_members, per_class, shared, shuffle=False)
+    ours_out = data.balanced_indices(y_non, per_class, shared, shuffle=False)
+    np.testing.assert_array_equal(ours_in, sub_in)
+    np.testing.assert_array_equal(ours_out, sub_out)
+    assert np.bincount(y_members[ours_in, 0]).tolist() == [per_class] * 10
+
+
+def test_balanced_indices_are_seeded_shuffled_and_validated():
+    y = np.arange(60) % 3
+    a = data.balanced_indices(y, 4, seed=2)
+    np.testing.assert_array_equal(a, data.balanced_indices(y, 4, seed=2))
+    assert sorted(np.bincount(y[a]).tolist()) == [4, 4, 4]
+    grouped = data.balanced_indices(y, 4, seed=2, shuffle=False)
+    assert y[grouped].tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    with pytest.raises(TypeError, match="seed"):
+        data.balanced_indices(y, 4, seed=1.5)
+    with pytest.raises(ValueError, match="has only"):
+        data.balanced_indices(y, 21)
+
+
 def test_scale_images():
     x = np.array([[0, 128, 255]], dtype=np.uint8)
     scaled = data.scale_images(x)

@@ -11,10 +11,17 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack import (  # noqa: E402
+    dataset_slicing,
+)
+from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack import (  # noqa: E402
     membership_inference_attack as mia,
 )
 from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack.data_structures import (  # noqa: E402
+    AttackInputData,
+    AttackResults,
     AttackType,
+    SingleSliceSpec,
+    SlicingFeature,
     SlicingSpec,
 )
 
@@ -91,8 +98,9 @@ def test_callback_writes_library_numbers_into_history():
     ):
         assert len(history.history[key]) == 3, key
     assert all(0.0 <= v <= 1.0 for v in history.history["mia_logistic_regression_auc"])
-    # Same numbers as TF Privacy's own run_attacks on the final model with the same seed.
-    with membership.seeded_numpy(3 + 2):
+    # Same numbers as TF Privacy's own run_attacks on the final model with the same seed
+    # (its epsilon lower bound divides by zero at the ROC end points: harmless here).
+    with membership.seeded_numpy(3 + 2), np.errstate(divide="ignore", invalid="ignore"):
         results = mia.run_attacks(
             callback.attack_input(),
             SlicingSpec(entire_dataset=True),
@@ -171,3 +179,155 @@ def test_roc_overlay_and_side_by_side():
     assert [ax.get_title() for ax in fig.axes] == ["test accuracy", "AUC"]
     assert len(fig.axes[0].patches) == 2
     plt.close(fig)
+
+
+def test_attack_input_from_model_matches_notebook_02():
+    tf.keras.utils.set_random_seed(0)
+    model = _model()
+    x, y = _data(200)
+    data = membership.attack_input_from_model(model, x[:120], y[:120], x[120:], y[120:])
+    assert isinstance(data, AttackInputData)
+    # Notebook 02's own construction.
+    cce = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+    logits_train = model.predict(x[:120], batch_size=1024, verbose=0)
+    logits_test = model.predict(x[120:], batch_size=1024, verbose=0)
+    np.testing.assert_array_equal(data.logits_train, logits_train)
+    np.testing.assert_array_equal(data.logits_test, logits_test)
+    np.testing.assert_allclose(data.loss_train, cce(y[:120], logits_train).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(data.loss_test, cce(y[120:], logits_test).numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(data.labels_train, y[:120].ravel())
+    np.testing.assert_array_equal(data.labels_test, y[120:].ravel())
+    with pytest.raises(ValueError, match="same length"):
+        membership.attack_input_from_model(model, x, y[:5], x, y)
+
+
+def _fake_attack_input(seed: int = 0, n_train: int = 300, n_test: int = 240) -> AttackInputData:
+    """Logits, losses and labels of a pretend 3-class model that fits members better."""
+    rng = np.random.default_rng(seed)
+    labels_train, labels_test = rng.integers(0, 3, n_train), rng.integers(0, 3, n_test)
+    logits_train = rng.normal(size=(n_train, 3)) + 2.0 * np.eye(3)[labels_train]
+    logits_test = rng.normal(size=(n_test, 3)) + 1.0 * np.eye(3)[labels_test]
+
+    def loss(logits, labels):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -log_p[np.arange(len(labels)), labels]
+
+    return AttackInputData(
+        logits_train=logits_train,
+        logits_test=logits_test,
+        loss_train=loss(logits_train, labels_train),
+        loss_test=loss(logits_test, labels_test),
+        labels_train=labels_train,
+        labels_test=labels_test,
+    )
+
+
+FULL_SLICING = SlicingSpec(
+    entire_dataset=True,
+    by_class=True,
+    by_percentiles=True,
+    by_classification_correctness=True,
+    all_custom_train_indices=[np.arange(300) % 2],
+    all_custom_test_indices=[np.arange(240) % 2],
+    custom_slices_names={0: "even", 1: "odd"},
+)
+FULL_SLICING_ODD = (np.arange(300) % 2, np.arange(240) % 2, 1, "odd")
+ATTACKS = (AttackType.THRESHOLD_ATTACK, AttackType.THRESHOLD_ENTROPY_ATTACK)
+
+
+@pytest.fixture(scope="module")
+def sliced_results() -> AttackResults:
+    with membership.seeded_numpy(0), np.errstate(divide="ignore", invalid="ignore"):
+        return mia.run_attacks(_fake_attack_input(), FULL_SLICING, attack_types=ATTACKS)
+
+
+def test_slice_label_names_every_slicing_feature():
+    specs = dataset_slicing.get_single_slice_specs(FULL_SLICING, num_classes=3)
+    features = {spec.feature for spec in specs}
+    assert features == {None, *SlicingFeature}, "the test must cover every SlicingFeature"
+    labels = [membership.slice_label(spec) for spec in specs]
+    assert len(set(labels)) == len(labels), f"slice names must be distinct: {labels}"
+    assert labels[0] == "entire dataset"
+    assert "class 2" in labels
+    assert "loss percentiles 0-10%" in labels and "loss percentiles 90-100%" in labels
+    assert "correctly classified" in labels and "misclassified" in labels
+    assert "custom slice even" in labels and "custom slice odd" in labels
+
+
+@pytest.mark.parametrize(
+    "spec, label",
+    [
+        (SingleSliceSpec(), "entire dataset"),
+        (SingleSliceSpec(SlicingFeature.CLASS, 3), "class cat"),
+        (SingleSliceSpec(SlicingFeature.CLASS, np.int64(0)), "class airplane"),
+        (SingleSliceSpec(SlicingFeature.PERCENTILE, (10, 20)), "loss percentiles 10-20%"),
+        (SingleSliceSpec(SlicingFeature.PERCENTILE, (0, 10)), "loss percentiles 0-10%"),
+        (SingleSliceSpec(SlicingFeature.CORRECTLY_CLASSIFIED, True), "correctly classified"),
+        (SingleSliceSpec(SlicingFeature.CORRECTLY_CLASSIFIED, False), "misclassified"),
+        (
+            SingleSliceSpec(SlicingFeature.CUSTOM, (np.zeros(2), np.zeros(2), 4, None)),
+            "custom group 4",
+        ),
+    ],
+)
+def test_slice_label_cases(spec, label):
+    from mlprivacy_helpers.data import CIFAR10_CLASSES
+
+    assert membership.slice_label(spec, CIFAR10_CLASSES) == label
+
+
+def test_slice_label_rejects_bad_input():
+    with pytest.raises(TypeError, match="SingleSliceSpec"):
+        membership.slice_label("entire dataset")
+    with pytest.raises(ValueError, match="class 5"):
+        membership.slice_label(SingleSliceSpec(SlicingFeature.CLASS, 5), ["a", "b"])
+
+
+def test_pick_selects_slices_and_attack_types(sliced_results):
+    entire = membership.pick(sliced_results)
+    assert [r.attack_type for r in entire] == list(ATTACKS)
+    assert all(r.slice_spec.entire_dataset for r in entire)
+    (threshold,) = membership.pick(sliced_results, AttackType.THRESHOLD_ATTACK)
+    assert threshold is entire[0]
+    misclassified = membership.pick(
+        sliced_results, feature=SlicingFeature.CORRECTLY_CLASSIFIED, value=False
+    )
+    assert len(misclassified) == 2
+    assert all(r.slice_spec.value is False for r in misclassified)
+    (pct,) = membership.pick(
+        sliced_results, AttackType.THRESHOLD_ENTROPY_ATTACK, SlicingFeature.PERCENTILE, (10, 20)
+    )
+    assert pct.slice_spec.value == (10, 20)
+    assert len(membership.pick(sliced_results, feature=SlicingFeature.CLASS, value=1)) == 2
+    (custom, _) = membership.pick(
+        sliced_results, feature=SlicingFeature.CUSTOM, value=FULL_SLICING_ODD
+    )
+    assert membership.slice_label(custom.slice_spec) == "custom slice odd"
+    assert membership.pick(sliced_results, feature=SlicingFeature.CLASS, value=7) == []
+
+
+def test_pick_rejects_bad_input(sliced_results):
+    with pytest.raises(TypeError, match="AttackResults"):
+        membership.pick([])
+    with pytest.raises(TypeError, match="AttackType"):
+        membership.pick(sliced_results, "lr")
+    with pytest.raises(TypeError, match="SlicingFeature"):
+        membership.pick(sliced_results, feature="class", value=1)
+    with pytest.raises(ValueError, match="feature"):
+        membership.pick(sliced_results, value=1)
+
+
+def test_slice_table_reproduces_tf_privacys_numbers(sliced_results):
+    table = membership.slice_table(sliced_results, class_names=["a", "b", "c"])
+    library = sliced_results.calculate_pd_dataframe()
+    assert list(table.columns) == ["slice", *membership.SLICE_TABLE_COLUMNS]
+    assert len(table) == len(library) == len(sliced_results.single_attack_results)
+    for column in ("AUC", "Attacker advantage", "train size", "test size"):
+        np.testing.assert_array_equal(table[column].to_numpy(), library[column].to_numpy())
+    rows = table.itertuples(index=False)
+    for row, result in zip(rows, sliced_results.single_attack_results, strict=True):
+        assert row.AUC == pytest.approx(result.get_auc())
+        assert row.slice == membership.slice_label(result.slice_spec, ["a", "b", "c"])
+        assert row[1] == result.attack_type.name
+    assert "class c" in set(table["slice"]) and "misclassified" in set(table["slice"])

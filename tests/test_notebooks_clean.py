@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+CHECKER = ROOT / "scripts" / "check_notebooks_clean.py"
+_spec = importlib.util.spec_from_file_location("check_notebooks_clean", CHECKER)
+check_notebooks_clean = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(check_notebooks_clean)
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXPECTED = (
     "01_differential_privacy_basics.ipynb",
@@ -23,13 +30,42 @@ def test_the_three_notebooks_exist():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_is_committed_without_outputs(path):
-    nb = nbformat.read(path, as_version=4)
-    dirty = [
-        i
-        for i, cell in enumerate(nb.cells)
-        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count"))
-    ]
+    dirty = check_notebooks_clean.dirty_cells(path)
     assert not dirty, f"{path.name}: cells {dirty} store outputs; clear them before committing"
+
+
+def test_the_pre_commit_checker_refuses_outputs(tmp_path):
+    clean = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    dirty = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("text"),
+            nbformat.v4.new_code_cell(
+                "1 + 1",
+                execution_count=1,
+                outputs=[
+                    nbformat.v4.new_output(
+                        "execute_result", data={"text/plain": "2"}, execution_count=1
+                    )
+                ],
+            ),
+        ]
+    )
+    nbformat.write(clean, tmp_path / "clean.ipynb")
+    nbformat.write(dirty, tmp_path / "dirty.ipynb")
+    assert check_notebooks_clean.dirty_cells(tmp_path / "dirty.ipynb") == [1]
+
+    def run(*names):
+        return subprocess.run(
+            [sys.executable, str(CHECKER), *(str(tmp_path / n) for n in names)],
+            capture_output=True,
+            text=True,
+        )
+
+    assert run("clean.ipynb").returncode == 0
+    refused = run("clean.ipynb", "dirty.ipynb")
+    assert refused.returncode == 1
+    assert "dirty.ipynb: cells [1] store outputs" in refused.stdout
+    assert "clean.ipynb" not in refused.stdout
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
