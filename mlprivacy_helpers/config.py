@@ -26,16 +26,26 @@ PROFILES = ("quick", "full")
 DEFAULT_PROFILE = "full"
 
 
-def get_profile() -> str:
-    """Return the run profile, ``"quick"`` or ``"full"``, from ``MLPRIVACY_PROFILE``.
+def get_profile(value: str | None = None) -> str:
+    """Return the run profile, ``"quick"`` or ``"full"``.
 
-    Unset or empty means ``"full"``. Any other value raises ``ValueError`` naming the
-    variable, so a typo never silently runs the hour-long profile.
+    ``value`` is the notebook's ``PROFILE`` parameter: ``None`` (the default in every
+    ``parameters`` cell) reads ``MLPRIVACY_PROFILE`` instead, where unset or empty means
+    ``"full"``; a value set there, or injected by papermill (``-p PROFILE quick``), wins.
+    Anything but the two profiles raises ``ValueError`` naming where it came from, so a typo
+    never silently runs the long profile.
     """
-    value = os.environ.get("MLPRIVACY_PROFILE", "").strip().lower() or DEFAULT_PROFILE
+    if value is None:
+        source = "MLPRIVACY_PROFILE"
+        value = os.environ.get("MLPRIVACY_PROFILE", "").strip().lower() or DEFAULT_PROFILE
+    else:
+        source = "PROFILE"
+        if not isinstance(value, str):
+            raise TypeError(f"PROFILE must be a string or None, got {type(value).__name__}")
+        value = value.strip().lower()
     if value not in PROFILES:
         raise ValueError(
-            f"MLPRIVACY_PROFILE must be one of {PROFILES}, got {value!r}. "
+            f"{source} must be one of {PROFILES}, got {value!r}. "
             "Use 'quick' for a fast run (CI, workshops) or 'full' for the faithful experiment."
         )
     return value
@@ -45,13 +55,21 @@ def get_profile() -> str:
 MAX_SEED = 2**32 - 1
 
 
-def get_seed() -> int:
-    """Return the integer seed from ``MLPRIVACY_SEED`` (default 0).
+def get_seed(value: int | None = None) -> int:
+    """Return the integer seed: ``value`` if given, else ``MLPRIVACY_SEED`` (default 0).
 
-    Raises ``ValueError`` naming the variable unless it is a decimal integer with
+    ``value`` is the notebook's ``SEED`` parameter (``None`` in every ``parameters`` cell,
+    so the environment decides unless papermill or the learner sets it). Raises
+    ``ValueError`` naming ``MLPRIVACY_SEED`` (or ``SEED``) unless the seed is an integer with
     ``0 <= seed < 2**32`` (the range NumPy's ``np.random.seed`` accepts), so a bad value
-    fails here and not deep inside NumPy.
+    fails here and not deep inside NumPy; ``TypeError`` for a ``SEED`` that is not an int.
     """
+    if value is not None:
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TypeError(f"SEED must be an int or None, got {type(value).__name__}")
+        if not 0 <= value <= MAX_SEED:
+            raise ValueError(f"SEED must be an integer with 0 <= seed < 2**32, got {value}")
+        return int(value)
     raw = os.environ.get("MLPRIVACY_SEED", "").strip() or "0"
     if not raw.isascii() or not raw.isdecimal():
         raise ValueError(f"MLPRIVACY_SEED must be an integer with 0 <= seed < 2**32, got {raw!r}")

@@ -94,3 +94,23 @@ def test_check_versions_explains_mismatch_and_absence():
     assert "requirements-lock.txt" in message
     with pytest.raises(ValueError, match="numpy"):
         config.check_versions({"numpy": "about two"})
+
+
+def test_notebook_parameters_override_the_environment(monkeypatch):
+    # The parameters cells hold PROFILE = None and SEED = None; papermill may inject values.
+    monkeypatch.setenv("MLPRIVACY_PROFILE", "full")
+    monkeypatch.setenv("MLPRIVACY_SEED", "7")
+    assert config.get_profile(None) == "full" and config.get_seed(None) == 7
+    assert config.get_profile("quick") == "quick" and config.get_profile(" Full ") == "full"
+    assert config.get_seed(3) == 3
+
+
+def test_bad_notebook_parameters_name_the_parameter():
+    with pytest.raises(ValueError, match="PROFILE must be one of"):
+        config.get_profile("fast")
+    with pytest.raises(TypeError, match="PROFILE"):
+        config.get_profile(1)
+    with pytest.raises(ValueError, match="SEED"):
+        config.get_seed(2**32)
+    with pytest.raises(TypeError, match="SEED"):
+        config.get_seed("3")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import subprocess
 import sys
@@ -74,7 +75,23 @@ def test_notebook_has_one_parameters_cell_and_saves_results(path):
     tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, f"{path.name}: expected one 'parameters'-tagged cell"
     assert tagged[0].cell_type == "code"
-    assert "get_profile()" in tagged[0].source and "get_seed()" in tagged[0].source
+    # Plain assignments of literals only: papermill injects its overrides in a cell after this
+    # one, so anything computed here (sizes from the profile, say) would ignore them.
+    for node in ast.parse(tagged[0].source).body:
+        assert isinstance(node, ast.Assign | ast.AnnAssign), (
+            f"{path.name}: the parameters cell may only assign, found {ast.dump(node)[:80]}"
+        )
+        try:
+            ast.literal_eval(node.value)
+        except ValueError:
+            pytest.fail(
+                f"{path.name}: parameters must be literals; derive "
+                f"{ast.unparse(node)!r} in the next cell"
+            )
+    names = {t.id for n in ast.parse(tagged[0].source).body for t in getattr(n, "targets", [])}
+    assert {"PROFILE", "SEED"} <= names, f"{path.name}: PROFILE and SEED must be parameters"
+    following = nb.cells[nb.cells.index(tagged[0]) + 1].source
+    assert "config.get_profile(PROFILE)" in following and "config.get_seed(SEED)" in following
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert "save_results(" in code[-1], f"{path.name}: the last code cell must save results"
     assert "sys.path" not in "\n".join(code), f"{path.name}: import the installed package"
