@@ -15,7 +15,7 @@ ifneq ($(strip $(MLPRIVACY_DATA)),)
 export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
 endif
 
-.PHONY: test test-browser run lab clean distclean venv
+.PHONY: test test-browser update-expected run lab clean distclean venv
 
 venv: $(STAMP)
 
@@ -35,12 +35,21 @@ $(STAMP): requirements-lock.txt pyproject.toml
 # and every notebook end to end under nbval (quick profile). The model cache is an empty
 # temporary folder, or TEST_MODEL_CACHE if given (.ci/run shares one between `make test` and
 # `make test-browser` so that no model is trained twice). One pytest run, one summary line.
+# Last, the numbers the notebooks wrote are compared with tests/expected_results_quick.json
+# (scripts/check_results.py): a library upgrade that moves an AUC fails here, not silently.
 test: lint $(STAMP)
+	@rm -rf build/test-results
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	MLPRIVACY_PROFILE=quick MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
+	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
 	MLPRIVACY_RESULTS="$(CURDIR)/build/test-results" \
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=900 \
 		-p no:cacheprovider -ra --durations=8
+	$(BIN)/python scripts/check_results.py build/test-results
+
+# After a deliberate change of the numbers: rewrite the baseline from the last `make test`
+# (add the results folders of repeated runs, RUNS="dir1 dir2", to measure the tolerances).
+update-expected: $(STAMP)
+	$(BIN)/python scripts/check_results.py --update build/test-results $(RUNS)
 
 # Every notebook in the project's JupyterLab in headless Chromium (quick profile): Run All,
 # no error or stderr output, the ε slider redraws its figure; screenshots in build/screenshots/.

@@ -1,0 +1,197 @@
+"""Regression-test the notebooks' numbers, not only their runs: `make test`, `make update-expected`.
+
+The notebooks assert their claims loosely (an AUC above 0.55, say), so a library upgrade that
+moves an AUC from 0.72 to 0.60 would pass them. This script compares every results JSON that a
+`make test` run wrote (quick profile, seed 0) with the committed baseline
+`tests/expected_results_quick.json`, key by key, and prints a table of what moved:
+
+* every documented key must be present, with the documented type, and no key may be new;
+* strings, booleans and integers must match exactly (profile, seed, sizes, epochs);
+* floats must lie within the key's tolerance of the baseline value (lists: element-wise);
+* timings (keys named ``seconds`` or containing ``seconds``/``speedup``) are type-checked only.
+
+Tolerances come from repeated runs: TensorFlow on a CPU is not bit-reproducible, so
+`--update` takes one or more results folders (repeated runs of the same commit) and sets each
+float's tolerance to ``max(ABS_FLOOR, REL_FLOOR * |value|, SPREAD_FACTOR * (max - min))``.
+
+Usage:
+    python scripts/check_results.py RESULTS_DIR [--expected FILE]
+    python scripts/check_results.py --update RESULTS_DIR [RESULTS_DIR ...] [--expected FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_EXPECTED = ROOT / "tests" / "expected_results_quick.json"
+ABS_FLOOR = 0.02
+REL_FLOOR = 0.05
+SPREAD_FACTOR = 3.0
+
+
+def is_timing(key: str) -> bool:
+    """True for keys that hold wall times or speed ratios (machine-dependent, not compared)."""
+    return key == "seconds" or "seconds" in key or "speedup" in key
+
+
+def type_name(value: Any) -> str:
+    """The JSON type of ``value``: bool, int, float, str, null, list[...] or dict."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, list):
+        inner = sorted({type_name(v) for v in value})
+        if inner == ["float", "int"]:
+            inner = ["float"]
+        return f"list[{'|'.join(inner)}]"
+    if isinstance(value, dict):
+        return "dict"
+    raise TypeError(f"not a JSON value: {value!r}")
+
+
+def _numbers(value: Any) -> list[float] | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return [float(value)]
+    if isinstance(value, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    ):
+        return [float(v) for v in value]
+    return None
+
+
+def tolerance(runs: list[Any]) -> float | None:
+    """Tolerance for a float-valued key from its values in repeated runs (None: exact)."""
+    if type_name(runs[0]) not in ("float", "list[float]"):
+        return None
+    columns = list(zip(*[_numbers(r) for r in runs], strict=True))
+    tol = 0.0
+    for column in columns:
+        finite = [v for v in column if math.isfinite(v)]
+        if not finite:
+            continue
+        spread = max(finite) - min(finite)
+        tol = max(tol, ABS_FLOOR, REL_FLOOR * abs(finite[0]), SPREAD_FACTOR * spread)
+    return round(tol, 6)
+
+
+def build_expected(runs: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Baseline ``{notebook: {key: {type, value, tol}}}`` from repeated runs (first values)."""
+    if not runs:
+        raise ValueError("need at least one results folder")
+    expected: dict[str, dict[str, Any]] = {}
+    for notebook, first in sorted(runs[0].items()):
+        entries = {}
+        for key, value in sorted(first.items()):
+            values = [run[notebook][key] for run in runs]
+            entry: dict[str, Any] = {"type": type_name(value)}
+            if not is_timing(key):
+                entry["value"] = value
+                tol = tolerance(values)
+                if tol is not None:
+                    entry["tol"] = tol
+            entries[key] = entry
+        expected[notebook] = entries
+    return expected
+
+
+def compare(
+    expected: dict[str, dict[str, Any]], actual: dict[str, dict[str, Any]]
+) -> list[tuple[str, str, str, str, str, bool]]:
+    """Rows (notebook, key, expected, actual, tolerance, ok) for every documented key."""
+    rows = []
+    for notebook, keys in sorted(expected.items()):
+        got = actual.get(notebook)
+        if got is None:
+            rows.append((notebook, "(results file)", "present", "missing", "", False))
+            continue
+        for key, spec in sorted(keys.items()):
+            if key not in got:
+                rows.append((notebook, key, spec["type"], "missing", "", False))
+                continue
+            value = got[key]
+            if type_name(value) != spec["type"]:
+                rows.append((notebook, key, spec["type"], type_name(value), "type", False))
+                continue
+            if "value" not in spec:
+                rows.append((notebook, key, spec["type"], _short(value), "timing", True))
+                continue
+            want = spec["value"]
+            tol = spec.get("tol")
+            if tol is None:
+                ok = value == want
+            else:
+                a, b = _numbers(value), _numbers(want)
+                ok = len(a) == len(b) and all(
+                    (math.isnan(x) and math.isnan(y)) or abs(x - y) <= tol
+                    for x, y in zip(a, b, strict=True)
+                )
+            tol_text = "exact" if tol is None else f"±{tol:g}"
+            rows.append((notebook, key, _short(want), _short(value), tol_text, ok))
+        for key in sorted(set(got) - set(keys)):
+            rows.append((notebook, key, "(undocumented)", _short(got[key]), "", False))
+    return rows
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list) and len(value) > 4:
+        return "[" + ", ".join(_short(v) for v in value[:3]) + f", … ({len(value)})]"
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def load_results(folder: Path) -> dict[str, dict[str, Any]]:
+    """``{notebook name: results dict}`` for every ``*.json`` in ``folder``."""
+    files = sorted(Path(folder).glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"no results JSON in {folder}")
+    return {f.stem: json.loads(f.read_text()) for f in files}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="+", type=Path, help="results folder(s)")
+    parser.add_argument("--expected", type=Path, default=DEFAULT_EXPECTED)
+    parser.add_argument("--update", action="store_true", help="rewrite the baseline")
+    args = parser.parse_args(argv)
+    runs = [load_results(folder) for folder in args.results]
+    if args.update:
+        args.expected.write_text(json.dumps(build_expected(runs), indent=1, sort_keys=True) + "\n")
+        print(f"wrote {args.expected} from {len(runs)} run(s)")
+        return 0
+    if len(runs) != 1:
+        parser.error("compare takes one results folder")
+    expected = json.loads(args.expected.read_text())
+    rows = compare(expected, runs[0])
+    bad = [r for r in rows if not r[5]]
+    if not bad:
+        print(f"results: all {len(rows)} documented keys as expected ({args.expected.name})")
+        return 0
+    header = ("notebook", "key", "expected", "got", "tolerance")
+    widths = [max(len(r[i]) for r in [header, *bad]) for i in range(5)]
+    print(f"results: {len(bad)} of {len(rows)} documented keys moved ({args.expected.name}):")
+    for row in [header, *[r[:5] for r in bad]]:
+        print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    print("If the change is deliberate, rewrite the baseline with `make update-expected`.")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
