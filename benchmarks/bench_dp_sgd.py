@@ -4,7 +4,11 @@ Compares, at batch size 128 with per-example clipping:
 
 * ``plain``      -- the CNN with Adam (the notebook's non-private model);
 * ``fast-dp``    -- TF Privacy's ``DPModel`` with our Conv2D registry function
-                    (``mlprivacy_helpers.dp_sgd``), XLA off;
+                    (``mlprivacy_helpers.dp_sgd``), XLA off, shuffled fixed batches;
+* ``poisson-dp`` -- the same clipping with Poisson sampling (``dp_sgd.PoissonDPModel``, as
+                    notebook 02 trains): variable batches of expected size 128, one traced
+                    step for all sizes (``--pad-multiple`` pads each batch with
+                    zero-weight rows to a multiple of that many rows; default 1);
 * ``fast-dp-xla``-- the same with ``use_xla=True`` (optional, ``--xla``);
 * ``vectorized`` -- TF Privacy's ``VectorizedDPKerasAdamOptimizer`` with one microbatch per
                     example (optional, ``--vectorized``; timed on a few steps only because
@@ -63,6 +67,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10000, help="training images (class-balanced)")
     parser.add_argument("--epochs", type=int, default=4, help="epochs per variant (1st: warm-up)")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--pad-multiple", type=int, default=1, help="poisson-dp batch padding")
     parser.add_argument("--xla", action="store_true", help="also time DPModel with use_xla=True")
     parser.add_argument("--vectorized", action="store_true", help="also time the vectorized optim.")
     parser.add_argument("--vectorized-steps", type=int, default=6, help="steps (1st: warm-up)")
@@ -89,6 +94,19 @@ def main() -> None:
         assert dp_sgd.uses_fast_clipping(dp)
         dp.compile(tf.keras.optimizers.Adam(1e-3), loss)
         medians[name] = statistics.median(_fit(dp, x, y, args.epochs, args.batch_size).epochs[1:])
+
+    set_seed(0)
+    poisson = dp_sgd.poisson_dp_cifar10_cnn(
+        l2_norm_clip=1.0,
+        noise_multiplier=1.1,
+        expected_batch_size=args.batch_size,
+        sampling_seed=0,
+        pad_multiple=args.pad_multiple,
+    )
+    assert dp_sgd.uses_fast_clipping(poisson)
+    poisson.compile(tf.keras.optimizers.Adam(1e-3), loss)
+    timer = _fit(poisson, x, y, args.epochs, args.batch_size)
+    medians["poisson-dp"] = statistics.median(timer.epochs[1:])
 
     if args.vectorized:
         set_seed(0)

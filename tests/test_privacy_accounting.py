@@ -1,0 +1,117 @@
+"""Tests of mlprivacy_helpers.privacy_accounting: our ε must equal TF Privacy's numbers for
+the same inputs, and the two accountants and sampling schemes must order as theory says."""
+
+from __future__ import annotations
+
+import math
+
+import dp_accounting
+import pytest
+from tensorflow_privacy.privacy.analysis import compute_dp_sgd_privacy_lib as tfp_lib
+
+from mlprivacy_helpers import privacy_accounting as pa
+
+# (n, batch size, epochs, noise multiplier, delta); n a multiple of the batch size, so that
+# TF Privacy's epochs and our steps describe the same training.
+SETTINGS = [(10240, 128, 15, 1.1, 1e-5), (2560, 128, 10, 1.1, 1e-5), (60000, 250, 3, 0.8, 1e-6)]
+
+
+@pytest.mark.parametrize("n,batch,epochs,sigma,delta", SETTINGS)
+def test_epsilons_agree_with_tf_privacy(n, batch, epochs, sigma, delta):
+    q = batch / n
+    steps = math.ceil(epochs / q)
+    ours = pa.dp_sgd_epsilons(
+        n=n, batch_size=batch, steps=steps, noise_multiplier=sigma, delta=delta
+    )
+    # TF Privacy's numeric function behind compute_dp_sgd_privacy_statement's two lines.
+    poisson = tfp_lib._compute_dp_sgd_example_privacy(
+        epochs, sigma, delta, used_microbatching=False, poisson_subsampling_probability=q
+    )
+    once_per_epoch = tfp_lib._compute_dp_sgd_example_privacy(
+        epochs, sigma, delta, used_microbatching=False
+    )
+    assert ours["poisson_rdp"] == pytest.approx(poisson, rel=1e-9)
+    assert ours["shuffled_rdp"] == pytest.approx(once_per_epoch, rel=1e-9)
+    # The printed statement shows the same values (a test may read text; the code never does).
+    statement = tfp_lib.compute_dp_sgd_privacy_statement(
+        number_of_examples=n,
+        batch_size=batch,
+        num_epochs=epochs,
+        noise_multiplier=sigma,
+        delta=delta,
+        used_microbatching=False,
+    )
+    assert f"Poisson sampling (*):               {ours['poisson_rdp']:12.3f}" in statement
+    assert f"once per epoch:  {ours['shuffled_rdp']:12.3f}" in statement
+
+
+def test_notebook_02_full_profile_numbers():
+    """Notebook 02, full profile: 10 000 members, 15 epochs of 79 steps."""
+    eps = pa.dp_sgd_epsilons(
+        n=10000, batch_size=128, steps=15 * 79, noise_multiplier=1.1, delta=1e-5
+    )
+    q = 128 / 10000
+    # TF Privacy counts ceil(epochs / q) steps: pass the epochs that give exactly 1185.
+    tf_steps_epochs = 15 * 79 * q
+    assert math.ceil(tf_steps_epochs / q) == 1185
+    assert eps["poisson_rdp"] == pytest.approx(
+        tfp_lib._compute_dp_sgd_example_privacy(
+            tf_steps_epochs, 1.1, 1e-5, False, poisson_subsampling_probability=q
+        ),
+        rel=1e-9,
+    )
+    assert eps["poisson_pld"] < eps["poisson_rdp"] < 2.5
+    assert eps["shuffled_pld"] > 8 * eps["poisson_rdp"]
+
+
+@pytest.mark.parametrize("n,batch,epochs,sigma,delta", SETTINGS)
+def test_pld_is_tighter_and_shuffling_without_amplification_is_worse(
+    n, batch, epochs, sigma, delta
+):
+    eps = pa.dp_sgd_epsilons(
+        n=n, batch_size=batch, steps=epochs * n // batch, noise_multiplier=sigma, delta=delta
+    )
+    assert eps["poisson_pld"] <= eps["poisson_rdp"]
+    assert eps["shuffled_pld"] <= eps["shuffled_rdp"]
+    assert eps["shuffled_pld"] > eps["poisson_rdp"]
+
+
+def test_shuffled_epochs_round_up_and_epsilon_grows_with_steps():
+    base = dict(n=1000, batch_size=100, noise_multiplier=1.0, delta=1e-5)
+    assert pa.steps_per_epoch(1000, 100) == 10 and pa.steps_per_epoch(1001, 100) == 11
+    by_steps = {s: pa.dp_sgd_epsilons(steps=s, **base) for s in (10, 11, 20, 40)}
+    assert by_steps[11]["shuffled_rdp"] == by_steps[20]["shuffled_rdp"]  # 2 epochs
+    assert by_steps[10]["shuffled_rdp"] < by_steps[11]["shuffled_rdp"]
+    poisson = [by_steps[s]["poisson_rdp"] for s in (10, 20, 40)]
+    assert poisson == sorted(poisson) and poisson[2] < 2 * poisson[1]
+
+
+def test_events_are_the_documented_compositions():
+    event = pa.poisson_dp_sgd_event(1.1, 0.01, 7)
+    assert event == dp_accounting.SelfComposedDpEvent(
+        dp_accounting.PoissonSampledDpEvent(0.01, dp_accounting.GaussianDpEvent(1.1)), 7
+    )
+    assert pa.shuffled_dp_sgd_event(2.0, 3) == dp_accounting.SelfComposedDpEvent(
+        dp_accounting.GaussianDpEvent(2.0), 3
+    )
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="noise_multiplier"):
+        pa.poisson_dp_sgd_event(0.0, 0.1, 10)
+    with pytest.raises(TypeError, match="noise_multiplier"):
+        pa.poisson_dp_sgd_event("1.1", 0.1, 10)
+    with pytest.raises(ValueError, match="sampling_probability"):
+        pa.poisson_dp_sgd_event(1.0, 1.5, 10)
+    with pytest.raises(ValueError, match="steps"):
+        pa.poisson_dp_sgd_event(1.0, 0.1, 0)
+    with pytest.raises(ValueError, match="epochs"):
+        pa.shuffled_dp_sgd_event(1.0, 2.5)
+    with pytest.raises(ValueError, match="delta"):
+        pa.epsilon(pa.shuffled_dp_sgd_event(1.0, 1), 0.0)
+    with pytest.raises(ValueError, match="accountant"):
+        pa.epsilon(pa.shuffled_dp_sgd_event(1.0, 1), 1e-5, "prv")
+    with pytest.raises(TypeError, match="DpEvent"):
+        pa.epsilon("event", 1e-5)
+    with pytest.raises(ValueError, match="exceed"):
+        pa.steps_per_epoch(10, 20)
