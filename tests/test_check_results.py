@@ -24,9 +24,16 @@ def test_baseline_from_repeated_runs():
     assert expected["profile"] == {"type": "str", "value": "quick"}
     assert expected["n"] == {"type": "int", "value": 250}
     assert expected["seconds"] == {"type": "float"}  # a timing: type only
-    # Tolerance: max(abs floor 0.02, 5 % of the value, 3 x the spread over the runs).
+    # Tolerance: max(abs floor 0.02 for values >= 0.05, 5 % of the value, 3 x the spread).
     assert expected["auc"]["tol"] == pytest.approx(max(0.02, 0.05 * 0.72, 3 * 0.01))
-    assert expected["aucs"]["tol"] == pytest.approx(3 * 0.04)
+    assert expected["aucs"]["tol"] == pytest.approx([0.025, 3 * 0.04])
+
+
+def test_tiny_values_get_relative_tolerances_only():
+    runs = [{"01_x": {"delta": 1e-5, "areas": [0.95, 0.001]}}]
+    expected = check_results.build_expected(runs)["01_x"]
+    assert expected["delta"]["tol"] == pytest.approx(5e-7)
+    assert expected["areas"]["tol"] == pytest.approx([0.0475, 5e-5])
 
 
 def test_same_numbers_pass_and_timings_are_not_compared():
@@ -67,3 +74,11 @@ def test_command_line_update_then_check(tmp_path, capsys):
     assert check_results.main([str(run), "--expected", str(baseline)]) == 1
     out = capsys.readouterr().out
     assert "auc" in out and "make update-expected" in out
+
+
+def test_keys_counted_in_tenths_get_their_minimum_tolerance():
+    runs = [{"03_x": {"judge_accuracy": [0.1, 0.9, 0.5]}}]
+    expected = check_results.build_expected(runs)
+    assert (
+        expected["03_x"]["judge_accuracy"]["tol"] == [check_results.MIN_TOL["judge_accuracy"]] * 3
+    )
