@@ -239,7 +239,8 @@ def known_attack_warnings_ignored() -> Iterator[None]:
     These are :data:`KNOWN_ATTACK_WARNINGS` and NumPy's divide-by-zero/invalid-value warnings,
     which TF Privacy's ε lower bound raises at the ROC curve's end points (FPR = 0 or 1).
     Any other warning still shows. Yields ``None``. Used by notebook 02 around
-    ``run_attacks`` and ``get_epsilon_lower_bound``.
+    ``run_attacks``, ``AttackResults.summary`` and ``get_epsilon_lower_bound`` (the summary
+    computes those ε statistics too).
     """
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         for message, category in KNOWN_ATTACK_WARNINGS:
