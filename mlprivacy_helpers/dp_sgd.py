@@ -1,4 +1,4 @@
-"""DP-SGD plumbing for notebook 02: fast per-example gradient clipping for Conv2D.
+"""DP-SGD for notebook 02: fast per-example clipping for Conv2D, Poisson sampling, accounting.
 
 TF Privacy's ``DPModel`` (``tensorflow_privacy.privacy.keras_models.dp_keras_model``)
 clips per-example gradients with the "ghost norm" trick when every trainable layer has a
@@ -15,12 +15,25 @@ piece:
 * :func:`uses_fast_clipping` -- whether a ``DPModel`` took the fast path (fails loudly if
   TF Privacy's private flag is gone);
 * :class:`PoissonSampler`, :class:`PoissonDPModel`, :func:`poisson_dp_cifar10_cnn` --
-  DP-SGD with **Poisson sampling**, the sampling that the accountant
-  (:mod:`mlprivacy_helpers.privacy_accounting`) assumes: in every step each example joins
+  DP-SGD with **Poisson sampling**, the sampling that the accountant (below) assumes: in
+  every step each example joins
   the batch independently with probability ``q = batch_size / n``, and the noisy sum of
   clipped gradients is divided by the *expected* batch size ``batch_size``;
 * :func:`steps_taken`, :func:`realised_batch_sizes` -- what a Poisson training run did,
-  read from its (cached) history.
+  read from its (cached) history;
+* :func:`dp_sgd_epsilons` (with :func:`poisson_dp_sgd_event`, :func:`shuffled_dp_sgd_event`,
+  :func:`epsilon`, :func:`steps_per_epoch`) -- the ε of those steps with Google's
+  ``dp_accounting`` library, RDP and PLD accountants, for Poisson sampling and, for
+  comparison, for shuffled fixed batches without amplification.
+
+Accounting. With **Poisson sampling** one step is a ``PoissonSampledDpEvent`` of a
+``GaussianDpEvent``; ``steps`` of them compose (``SelfComposedDpEvent``), and sampling
+*amplifies* privacy. With **shuffled fixed batches** (what Keras ``fit`` does) every example
+is in exactly one batch per epoch, so each epoch is one Gaussian mechanism on it and no
+amplification may be claimed. The RDP accountant is the one TF Privacy's
+``compute_dp_sgd_privacy_statement`` uses; the PLD accountant (privacy loss distributions,
+pessimistic estimate) gives a tighter upper bound. Adjacency: add or remove one example; no
+microbatching (one clipped gradient per example).
 
 How Poisson batches avoid retracing: :meth:`PoissonDPModel.fit` feeds Keras a
 ``tf.data`` pipeline whose batch dimension is unknown (``None``), so Keras traces the
@@ -35,10 +48,12 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
+import dp_accounting
 import numpy as np
 import tensorflow as tf
+from dp_accounting import pld, rdp
 from tensorflow_privacy.privacy.fast_gradient_clipping import (
     clip_grads,
     common_manip_utils,
@@ -49,7 +64,6 @@ from tensorflow_privacy.privacy.fast_gradient_clipping import layer_registry as 
 from tensorflow_privacy.privacy.keras_models.dp_keras_model import DPModel, DPSequential
 
 from .models import cifar10_cnn
-from .privacy_accounting import steps_per_epoch
 
 # TF Privacy 0.8.12 records in this private attribute whether a DP model takes the fast
 # ("ghost norm") clipping path; there is no public accessor.
@@ -138,6 +152,16 @@ def make_layer_registry() -> lr.LayerRegistry:
     return registry
 
 
+def _check_dp_arguments(base: tf.keras.Model, l2_norm_clip: float, noise_multiplier: float) -> None:
+    """Raise ``TypeError``/``ValueError`` for arguments no DP model can be built from."""
+    if not isinstance(base, tf.keras.Model):
+        raise TypeError(f"base must be a tf.keras.Model, got {type(base).__name__}")
+    if not l2_norm_clip > 0:
+        raise ValueError(f"l2_norm_clip must be positive, got {l2_norm_clip}")
+    if not noise_multiplier >= 0:
+        raise ValueError(f"noise_multiplier must be non-negative, got {noise_multiplier}")
+
+
 def make_dp_model(
     base: tf.keras.Model,
     l2_norm_clip: float,
@@ -155,12 +179,7 @@ def make_dp_model(
     defaults to False: XLA was slower on a 2-core CPU. Compile the result with a plain
     Keras optimizer and a reduced loss. Used by notebook 02.
     """
-    if not isinstance(base, tf.keras.Model):
-        raise TypeError(f"base must be a tf.keras.Model, got {type(base).__name__}")
-    if not l2_norm_clip > 0:
-        raise ValueError(f"l2_norm_clip must be positive, got {l2_norm_clip}")
-    if not noise_multiplier >= 0:
-        raise ValueError(f"noise_multiplier must be non-negative, got {noise_multiplier}")
+    _check_dp_arguments(base, l2_norm_clip, noise_multiplier)
     if layer_registry is None:
         layer_registry = make_layer_registry()
     return DPModel(
@@ -471,12 +490,7 @@ def make_poisson_dp_model(
     in the registry (the Poisson step exists for the fast clipping path only). Compile it
     with a plain Keras optimizer and a mean-reduced loss. Used by notebook 02.
     """
-    if not isinstance(base, tf.keras.Model):
-        raise TypeError(f"base must be a tf.keras.Model, got {type(base).__name__}")
-    if not l2_norm_clip > 0:
-        raise ValueError(f"l2_norm_clip must be positive, got {l2_norm_clip}")
-    if not noise_multiplier >= 0:
-        raise ValueError(f"noise_multiplier must be non-negative, got {noise_multiplier}")
+    _check_dp_arguments(base, l2_norm_clip, noise_multiplier)
     return PoissonDPModel(
         float(l2_norm_clip),
         float(noise_multiplier),
@@ -533,3 +547,110 @@ def realised_batch_sizes(history: Mapping[str, Any]) -> tuple[float, float]:
     mean = float(np.mean(history["batch_size_mean"]))
     second_moment = float(np.mean(history["batch_size_sq_mean"]))
     return mean, math.sqrt(max(second_moment - mean**2, 0.0))
+
+
+# --- accounting -------------------------------------------------------------------------
+
+Accountant = Literal["rdp", "pld"]
+ACCOUNTANTS: tuple[Accountant, ...] = ("rdp", "pld")
+
+
+def _check_positive_int(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _check_noise(noise_multiplier: float) -> float:
+    if isinstance(noise_multiplier, bool) or not isinstance(noise_multiplier, int | float):
+        raise TypeError(f"noise_multiplier must be a number, got {noise_multiplier!r}")
+    if not noise_multiplier > 0 or math.isinf(noise_multiplier):
+        raise ValueError(f"noise_multiplier must be positive and finite, got {noise_multiplier}")
+    return float(noise_multiplier)
+
+
+def poisson_dp_sgd_event(
+    noise_multiplier: float, sampling_probability: float, steps: int
+) -> dp_accounting.DpEvent:
+    """Return the ``DpEvent`` of ``steps`` DP-SGD steps with Poisson sampling.
+
+    ``SelfComposedDpEvent(PoissonSampledDpEvent(q, GaussianDpEvent(sigma)), steps)``.
+    ``sampling_probability`` (q) must be in (0, 1]. Used by :func:`dp_sgd_epsilons`.
+    """
+    sigma = _check_noise(noise_multiplier)
+    if not 0 < sampling_probability <= 1:
+        raise ValueError(f"sampling_probability must be in (0, 1], got {sampling_probability}")
+    steps = _check_positive_int("steps", steps)
+    step = dp_accounting.PoissonSampledDpEvent(
+        sampling_probability=float(sampling_probability),
+        event=dp_accounting.GaussianDpEvent(sigma),
+    )
+    return dp_accounting.SelfComposedDpEvent(event=step, count=steps)
+
+
+def shuffled_dp_sgd_event(noise_multiplier: float, epochs: int) -> dp_accounting.DpEvent:
+    """Return the ``DpEvent`` of ``epochs`` epochs of shuffled fixed batches, no amplification.
+
+    Each example is in exactly one batch per epoch: one ``GaussianDpEvent(sigma)`` per
+    epoch, composed ``epochs`` times (TF Privacy's "once per epoch" line). Used by
+    :func:`dp_sgd_epsilons`.
+    """
+    sigma = _check_noise(noise_multiplier)
+    epochs = _check_positive_int("epochs", epochs)
+    return dp_accounting.SelfComposedDpEvent(
+        event=dp_accounting.GaussianDpEvent(sigma), count=epochs
+    )
+
+
+def epsilon(event: dp_accounting.DpEvent, delta: float, accountant: Accountant = "rdp") -> float:
+    """Return the ε of ``event`` at ``delta`` with the ``"rdp"`` or ``"pld"`` accountant.
+
+    RDP: ``dp_accounting.rdp.RdpAccountant`` with its default orders. PLD:
+    ``dp_accounting.pld.PLDAccountant`` with its defaults (pessimistic estimate, so the
+    value is an upper bound). Used by :func:`dp_sgd_epsilons`.
+    """
+    if not isinstance(event, dp_accounting.DpEvent):
+        raise TypeError(f"event must be a dp_accounting.DpEvent, got {type(event).__name__}")
+    if not 0 < delta < 1:
+        raise ValueError(f"delta must be in (0, 1), got {delta}")
+    if accountant == "rdp":
+        engine = rdp.RdpAccountant()
+    elif accountant == "pld":
+        engine = pld.PLDAccountant()
+    else:
+        raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}")
+    return float(engine.compose(event).get_epsilon(delta))
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Return ``ceil(n / batch_size)``: the steps of one Keras ``fit`` epoch, which is also
+    the number of Poisson steps that :class:`~mlprivacy_helpers.dp_sgd.PoissonDPModel`
+    runs per epoch (``batch_size`` is then the *expected* batch size)."""
+    n = _check_positive_int("n", n)
+    batch_size = _check_positive_int("batch_size", batch_size)
+    if batch_size > n:
+        raise ValueError(f"batch_size ({batch_size}) must not exceed n ({n})")
+    return -(-n // batch_size)
+
+
+def dp_sgd_epsilons(
+    *, n: int, batch_size: int, steps: int, noise_multiplier: float, delta: float
+) -> dict[str, float]:
+    """Return ε of DP-SGD for the same noise and steps under two sampling schemes.
+
+    Keys: ``"poisson_rdp"``, ``"poisson_pld"`` (Poisson sampling with ``q = batch_size / n``
+    for ``steps`` steps), ``"shuffled_rdp"``, ``"shuffled_pld"`` (shuffled fixed batches of
+    ``batch_size``, no amplification: ``ceil(steps / steps_per_epoch(n, batch_size))``
+    epochs). Used by notebook 02 (section 8 and exercise 2).
+    """
+    steps = _check_positive_int("steps", steps)
+    per_epoch = steps_per_epoch(n, batch_size)
+    events = {
+        "poisson": poisson_dp_sgd_event(noise_multiplier, batch_size / n, steps),
+        "shuffled": shuffled_dp_sgd_event(noise_multiplier, -(-steps // per_epoch)),
+    }
+    return {
+        f"{scheme}_{accountant}": epsilon(event, delta, accountant)
+        for scheme, event in events.items()
+        for accountant in ACCOUNTANTS
+    }

@@ -1,4 +1,4 @@
-"""Tests of mlprivacy_helpers.privacy_accounting: our ε must equal TF Privacy's numbers for
+"""Tests of the accounting in mlprivacy_helpers.dp_sgd: our ε must equal TF Privacy's numbers for
 the same inputs, and the two accountants and sampling schemes must order as theory says."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import dp_accounting
 import pytest
 from tensorflow_privacy.privacy.analysis import compute_dp_sgd_privacy_lib as tfp_lib
 
-from mlprivacy_helpers import privacy_accounting as pa
+from mlprivacy_helpers import dp_sgd as pa
 
 # (n, batch size, epochs, noise multiplier, delta); n a multiple of the batch size, so that
 # TF Privacy's epochs and our steps describe the same training.
