@@ -555,12 +555,6 @@ Accountant = Literal["rdp", "pld"]
 ACCOUNTANTS: tuple[Accountant, ...] = ("rdp", "pld")
 
 
-def _check_positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def _check_noise(noise_multiplier: float) -> float:
     if isinstance(noise_multiplier, bool) or not isinstance(noise_multiplier, int | float):
         raise TypeError(f"noise_multiplier must be a number, got {noise_multiplier!r}")
@@ -580,7 +574,7 @@ def poisson_dp_sgd_event(
     sigma = _check_noise(noise_multiplier)
     if not 0 < sampling_probability <= 1:
         raise ValueError(f"sampling_probability must be in (0, 1], got {sampling_probability}")
-    steps = _check_positive_int("steps", steps)
+    steps = _check_int("steps", steps)
     step = dp_accounting.PoissonSampledDpEvent(
         sampling_probability=float(sampling_probability),
         event=dp_accounting.GaussianDpEvent(sigma),
@@ -596,7 +590,7 @@ def shuffled_dp_sgd_event(noise_multiplier: float, epochs: int) -> dp_accounting
     :func:`dp_sgd_epsilons`.
     """
     sigma = _check_noise(noise_multiplier)
-    epochs = _check_positive_int("epochs", epochs)
+    epochs = _check_int("epochs", epochs)
     return dp_accounting.SelfComposedDpEvent(
         event=dp_accounting.GaussianDpEvent(sigma), count=epochs
     )
@@ -626,8 +620,8 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
     """Return ``ceil(n / batch_size)``: the steps of one Keras ``fit`` epoch, which is also
     the number of Poisson steps that :class:`~mlprivacy_helpers.dp_sgd.PoissonDPModel`
     runs per epoch (``batch_size`` is then the *expected* batch size)."""
-    n = _check_positive_int("n", n)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    n = _check_int("n", n)
+    batch_size = _check_int("batch_size", batch_size)
     if batch_size > n:
         raise ValueError(f"batch_size ({batch_size}) must not exceed n ({n})")
     return -(-n // batch_size)
@@ -643,7 +637,7 @@ def dp_sgd_epsilons(
     ``batch_size``, no amplification: ``ceil(steps / steps_per_epoch(n, batch_size))``
     epochs). Used by notebook 02 (section 8 and exercise 2).
     """
-    steps = _check_positive_int("steps", steps)
+    steps = _check_int("steps", steps)
     per_epoch = steps_per_epoch(n, batch_size)
     events = {
         "poisson": poisson_dp_sgd_event(noise_multiplier, batch_size / n, steps),
