@@ -7,6 +7,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
+WEB_STAMP := web/node_modules/.installed-from-lock
 
 # Quieter TensorFlow C++ logging; a relative MLPRIVACY_DATA is made absolute because
 # notebooks run with notebooks/ as their working directory.
@@ -15,7 +16,7 @@ ifneq ($(strip $(MLPRIVACY_DATA)),)
 export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
 endif
 
-.PHONY: test test-browser update-expected run lab clean distclean venv
+.PHONY: test test-browser test-pages update-expected run web-assets lab clean distclean venv
 
 venv: $(STAMP)
 
@@ -59,7 +60,16 @@ test-browser: $(STAMP)
 		{ echo "make test-browser needs Chromium: install it with 'sudo apt-get install chromium' (or set CHROMIUM=/path/to/chrome)."; exit 2; }
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
-	$(BIN)/python -m pytest browser_tests -p no:cacheprovider -ra -s
+	$(BIN)/python -m pytest browser_tests/test_jupyterlab_browser.py -p no:cacheprovider -ra -s
+
+# The pages of the last `make run` (build/html/) in headless Chromium, opened from disk with
+# every network request blocked: each page loads, formulas are typeset, figures and notebook
+# 01's ε slider are shown, no error output; screenshots build/screenshots/pages-*.png.
+# `MLPRIVACY_PROFILE=quick make run` first is enough.
+test-pages: $(STAMP)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CHROMIUM" ] || \
+		{ echo "make test-pages needs Chromium: install it with 'sudo apt-get install chromium' (or set CHROMIUM=/path/to/chrome)."; exit 2; }
+	$(BIN)/python -m pytest browser_tests/test_offline_pages.py -p no:cacheprovider -ra -s
 
 # Lint and format check with the venv's pinned ruff (it reads .ipynb files directly).
 .PHONY: lint
@@ -70,8 +80,18 @@ lint: $(STAMP)
 
 # Execute the notebooks in order (full profile unless MLPRIVACY_PROFILE says otherwise)
 # into build/executed/, render build/html/ with an index, write build/results/.
-run: $(STAMP)
+# The pages work offline: MathJax, require.js and the widgets HTML manager are copied beside
+# them from web/node_modules (`make web-assets`: npm ci from web/package-lock.json).
+run: $(STAMP) $(WEB_STAMP)
 	MLPRIVACY_RESULTS="$(CURDIR)/build/results" $(BIN)/python scripts/run_notebooks.py
+
+# The JavaScript of the offline pages, exact versions from web/package-lock.json (Node.js + npm).
+web-assets: $(WEB_STAMP)
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "make run needs npm (Node.js) for the pages' JavaScript (MathJax, widgets): install Node.js (Debian/Ubuntu: sudo apt-get install npm; macOS: brew install node)."; exit 2; }
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $(WEB_STAMP)
 
 # JupyterLab on notebooks/ with this environment's kernel and the project's settings
 # (scripts/lab.py); it prints the URL to open. Extra options: make lab LAB_ARGS="--port=9999".
@@ -83,4 +103,4 @@ clean:
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) *.egg-info web/node_modules
