@@ -25,6 +25,7 @@ import argparse
 import json
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,19 +135,22 @@ def pip(*args: str) -> subprocess.CompletedProcess:
 
 
 def build_source_only(pins: dict[str, str], dest: Path) -> list[Path]:
-    """Build wheels of the SOURCE_ONLY pins into ``dest``; each must be pure Python."""
+    """Build wheels of the SOURCE_ONLY pins into ``dest`` and return their paths; raises
+    RuntimeError if one fails to build or is not pure Python (``*-none-any.whl``)."""
     wanted = [f"{name}=={pins[name]}" for name in SOURCE_ONLY if name in pins]
     if not wanted:
         return []
-    done = pip("wheel", "--quiet", "--no-deps", "--no-binary", ",".join(SOURCE_ONLY),
-               "--wheel-dir", str(dest), *wanted)  # fmt: skip
-    if done.returncode:
-        raise RuntimeError(f"building {wanted} failed:\n{done.stderr}")
-    wheels = sorted(dest.glob("*.whl"))
-    impure = [w.name for w in wheels if not w.name.endswith("-none-any.whl")]
-    if impure:
-        raise RuntimeError(f"SOURCE_ONLY must be pure Python, but built {impure}")
-    return wheels
+    with tempfile.TemporaryDirectory() as tmp:
+        done = pip("wheel", "--quiet", "--no-deps", "--no-binary", ",".join(SOURCE_ONLY),
+                   "--wheel-dir", tmp, *wanted)  # fmt: skip
+        if done.returncode:
+            raise RuntimeError(f"building {wanted} failed:\n{done.stderr}")
+        wheels = sorted(Path(tmp).glob("*.whl"))
+        impure = [w.name for w in wheels if not w.name.endswith("-none-any.whl")]
+        if impure:
+            raise RuntimeError(f"SOURCE_ONLY must be pure Python, but built {impure}")
+        dest.mkdir(parents=True, exist_ok=True)
+        return [Path(shutil.copy2(w, dest / w.name)) for w in wheels]
 
 
 def platform_args(target: Target) -> list[str]:

@@ -84,3 +84,15 @@ def test_platform_markers_only_where_explained():
     assert set(marked) == {"appnope", "tensorflow-text"}, marked
     for name in marked:
         assert re.search(rf"^# {re.escape(name)}: .+", text, re.M), f"no comment for {name}"
+
+
+def test_binder_installs_the_lock_on_python_311():
+    binder = ROOT / ".binder"
+    assert (binder / "runtime.txt").read_text().strip() == "python-3.11"
+    lines = [
+        line.strip()
+        for line in (binder / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines == ["-r ../requirements-lock.txt"]
+    assert "pip install --no-cache-dir --no-deps -e ." in (binder / "postBuild").read_text()
