@@ -132,7 +132,7 @@ def notebook_overview(nb: nbformat.NotebookNode, fallback_title: str) -> Noteboo
             para, head = "\n".join(lines), lines[0].strip()
         is_heading = head.startswith("#")
         if _TIME_HEADING.match(head.lstrip("#* ").strip()) or _TIME_HEADING.match(head):
-            rest = "\n".join(lines[1:]).strip() if is_heading else para
+            rest = "\n".join(lines[1:]).strip() if is_heading else _bold_paragraph_text(lines)
             if rest:
                 overview.time_needed = rest
             else:
@@ -156,6 +156,18 @@ def notebook_overview(nb: nbformat.NotebookNode, fallback_title: str) -> Noteboo
         if not overview.summary and not re.fullmatch(r"\*\*[^*]+\*\*", para.strip()):
             overview.summary = para
     return overview
+
+
+def _bold_paragraph_text(lines: Sequence[str]) -> str:
+    """The text of a "**Time needed:** ..." paragraph without its label, up to the next
+    line that starts another bold label (e.g. "**Prerequisites:**")."""
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if line.lstrip().startswith("**"):
+            break
+        kept.append(line)
+    text = "\n".join(kept).strip()
+    return re.sub(r"^\*\*\s*time needed\s*:?\s*\*\*\s*:?\s*", "", text, flags=re.IGNORECASE)
 
 
 def _list_items(lines: Sequence[str]) -> list[str]:

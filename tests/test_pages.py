@@ -53,6 +53,20 @@ The story of two.
 **Prerequisites:** Keras.
 """
 
+OTHER_BOLD_STYLE = """# Title three
+
+Story.
+
+**Time needed**: about 1 minute to run (quick profile)
+or 2 minutes (full).
+**Prerequisites**: gradients.
+"""
+
+
+def test_overview_with_the_colon_after_the_bold_label():
+    ov = pages.notebook_overview(markdown_nb(OTHER_BOLD_STYLE), "fallback")
+    assert ov.time_needed == "about 1 minute to run (quick profile)\nor 2 minutes (full)."
+
 
 def test_overview_with_headings():
     ov = pages.notebook_overview(markdown_nb(HEADING_STYLE), "fallback")
@@ -67,7 +81,8 @@ def test_overview_with_bold_lines():
     assert ov.title == "Title two"
     assert ov.summary == "The story of two."
     assert ov.goals == ["run an attack;", "read its result."]
-    assert ov.time_needed.startswith("**Time needed:** about 2 minutes (quick)")
+    # the bold label goes (the page has a heading), and so does the next bold line
+    assert ov.time_needed == "about 2 minutes (quick) or 6 minutes (full)."
 
 
 def test_overview_of_a_notebook_without_one():
