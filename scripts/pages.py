@@ -167,7 +167,8 @@ def _bold_paragraph_text(lines: Sequence[str]) -> str:
             break
         kept.append(line)
     text = "\n".join(kept).strip()
-    return re.sub(r"^\*\*\s*time needed\s*:?\s*\*\*\s*:?\s*", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"^\*\*\s*time needed\s*:?\s*\*\*\s*:?\s*", "", text, flags=re.IGNORECASE)
+    return text[:1].upper() + text[1:]
 
 
 def _list_items(lines: Sequence[str]) -> list[str]:

@@ -65,7 +65,7 @@ or 2 minutes (full).
 
 def test_overview_with_the_colon_after_the_bold_label():
     ov = pages.notebook_overview(markdown_nb(OTHER_BOLD_STYLE), "fallback")
-    assert ov.time_needed == "about 1 minute to run (quick profile)\nor 2 minutes (full)."
+    assert ov.time_needed == "About 1 minute to run (quick profile)\nor 2 minutes (full)."
 
 
 def test_overview_with_headings():
@@ -82,7 +82,7 @@ def test_overview_with_bold_lines():
     assert ov.summary == "The story of two."
     assert ov.goals == ["run an attack;", "read its result."]
     # the bold label goes (the page has a heading), and so does the next bold line
-    assert ov.time_needed == "about 2 minutes (quick) or 6 minutes (full)."
+    assert ov.time_needed == "About 2 minutes (quick) or 6 minutes (full)."
 
 
 def test_overview_of_a_notebook_without_one():
