@@ -3,10 +3,20 @@
 # (or pyproject.toml) changed, then runs its target.
 
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.11 (TensorFlow 2.15 has no wheels for 3.12+): python3.11 on PATH, else uv's 3.11,
+# else python3; scripts/check_python.sh explains how to get one when it is not 3.11.
+PYTHON ?= $(shell command -v python3.11 || { command -v uv >/dev/null && uv python find 3.11 2>/dev/null; } || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
+WEB_STAMP := web/node_modules/.installed-from-lock
+# `make venv WHEELHOUSE=wheelhouse` installs from a folder made by `make wheelhouse`, offline.
+WHEELHOUSE ?=
+PIP_SOURCE := $(if $(WHEELHOUSE),--no-index --find-links "$(abspath $(WHEELHOUSE))")
+# macOS: the lock leaves out tensorflow-text (no macOS arm64 wheel; declared only by
+# tf-models-official, imported by nothing here), so pip must not resolve dependencies there;
+# the lock lists every package anyway (`make check-platforms` checks that it is complete).
+PIP_DEPS := $(if $(filter Darwin,$(shell uname -s)),--no-deps)
 
 # Quieter TensorFlow C++ logging; a relative MLPRIVACY_DATA is made absolute because
 # notebooks run with notebooks/ as their working directory.
@@ -15,19 +25,19 @@ ifneq ($(strip $(MLPRIVACY_DATA)),)
 export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
 endif
 
-.PHONY: test test-browser update-expected run lab clean distclean venv
+.PHONY: test test-browser test-pages update-expected run web-assets lab clean distclean venv \
+	check-platforms wheelhouse
 
 venv: $(STAMP)
 
 $(STAMP): requirements-lock.txt pyproject.toml
-	@echo "==> Building $(VENV) from requirements-lock.txt with $(PYTHON)"
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), \
-		"Python 3.11 is required (found %s); set PYTHON=/path/to/python3.11" % sys.version.split()[0]'
+	@bash scripts/check_python.sh "$(PYTHON)"
+	@echo "==> Building $(VENV) from requirements-lock.txt with $(PYTHON)$(if $(WHEELHOUSE), from $(WHEELHOUSE) (offline))"
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=23.2"
-	$(BIN)/python -m pip install --quiet -r requirements-lock.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) --upgrade "pip>=23.2"
+	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) $(PIP_DEPS) -r requirements-lock.txt
+	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) --no-deps -e .
 	@touch $(STAMP)
 	@echo "==> $(VENV) ready"
 
@@ -59,7 +69,16 @@ test-browser: $(STAMP)
 		{ echo "make test-browser needs Chromium: install it with 'sudo apt-get install chromium' (or set CHROMIUM=/path/to/chrome)."; exit 2; }
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
-	$(BIN)/python -m pytest browser_tests -p no:cacheprovider -ra -s
+	$(BIN)/python -m pytest browser_tests/test_jupyterlab_browser.py -p no:cacheprovider -ra -s
+
+# The pages of the last `make run` (build/html/) in headless Chromium, opened from disk with
+# every network request blocked: each page loads, formulas are typeset, figures and notebook
+# 01's ε slider are shown, no error output; screenshots build/screenshots/pages-*.png.
+# `MLPRIVACY_PROFILE=quick make run` first is enough.
+test-pages: $(STAMP)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CHROMIUM" ] || \
+		{ echo "make test-pages needs Chromium: install it with 'sudo apt-get install chromium' (or set CHROMIUM=/path/to/chrome)."; exit 2; }
+	$(BIN)/python -m pytest browser_tests/test_offline_pages.py -p no:cacheprovider -ra -s
 
 # Lint and format check with the venv's pinned ruff (it reads .ipynb files directly).
 .PHONY: lint
@@ -70,8 +89,33 @@ lint: $(STAMP)
 
 # Execute the notebooks in order (full profile unless MLPRIVACY_PROFILE says otherwise)
 # into build/executed/, render build/html/ with an index, write build/results/.
-run: $(STAMP)
+# The pages work offline: MathJax, require.js and the widgets HTML manager are copied beside
+# them from web/node_modules (`make web-assets`: npm ci from web/package-lock.json).
+run: $(STAMP) $(WEB_STAMP)
 	MLPRIVACY_RESULTS="$(CURDIR)/build/results" $(BIN)/python scripts/run_notebooks.py
+
+# The JavaScript of the offline pages, exact versions from web/package-lock.json (Node.js + npm).
+web-assets: $(WEB_STAMP)
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "make run needs npm (Node.js) for the pages' JavaScript (MathJax, widgets): install Node.js (Debian/Ubuntu: sudo apt-get install npm; macOS: brew install node)."; exit 2; }
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $(WEB_STAMP)
+
+# Does the lock install on learners' laptops? Resolves it with pip for Linux x86-64 and macOS
+# arm64 (PLATFORMS="windows-x86_64" shows why Windows needs WSL2). Needs the package index.
+PLATFORMS ?=
+check-platforms: $(STAMP)
+	$(BIN)/python scripts/platforms.py check $(PLATFORMS)
+
+# Every pinned wheel for one platform (default: this machine's; PLATFORM=macos-arm64 or
+# linux-x86_64) into wheelhouse/ (or WHEELHOUSE_DEST), for `make venv WHEELHOUSE=wheelhouse`
+# without network.
+PLATFORM ?=
+WHEELHOUSE_DEST ?= wheelhouse
+wheelhouse: $(STAMP)
+	$(BIN)/python scripts/platforms.py wheelhouse $(if $(PLATFORM),--platform $(PLATFORM)) \
+		--dest "$(WHEELHOUSE_DEST)"
 
 # JupyterLab on notebooks/ with this environment's kernel and the project's settings
 # (scripts/lab.py); it prints the URL to open. Extra options: make lab LAB_ARGS="--port=9999".
@@ -83,4 +127,4 @@ clean:
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) *.egg-info web/node_modules

@@ -1,7 +1,10 @@
 """Execute the tutorial notebooks in order and render them to HTML (``make run``).
 
-Writes ``build/executed/<name>.ipynb``, ``build/html/<name>.html`` and
-``build/html/index.html``; the notebooks themselves write ``build/results/<name>.json``.
+Writes ``build/executed/<name>.ipynb``, ``build/html/<name>.html``, the landing page
+``build/html/index.html`` and the JavaScript the pages need offline (``build/html/_static/``,
+see scripts/pages.py); the notebooks themselves write ``build/results/<name>.json``. The
+landing page lists every notebook rendered so far (a run of one notebook keeps the others'
+pages, times and numbers; times are kept in ``build/run-times.json``).
 The source notebooks in ``notebooks/`` are never modified. Progress (one line per cell)
 is printed while a notebook runs. The profile comes from ``MLPRIVACY_PROFILE``
 (default ``full``).
@@ -12,7 +15,6 @@ Usage: python scripts/run_notebooks.py [NOTEBOOK ...]
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import os
 import sys
@@ -22,20 +24,14 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from nbconvert import HTMLExporter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pages  # noqa: E402  (scripts/pages.py: offline assets and the landing page)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
-
-
-def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return fallback
+RUN_TIMES = BUILD / "run-times.json"
 
 
 def execute(path: Path, timeout: int) -> tuple[nbformat.NotebookNode, float, str | None]:
@@ -72,26 +68,32 @@ def execute(path: Path, timeout: int) -> tuple[nbformat.NotebookNode, float, str
     return nb, time.perf_counter() - start, error
 
 
-def write_index(entries: list[dict], profile: str) -> Path:
-    """Write build/html/index.html linking the rendered notebooks in order."""
-    rows = []
-    for e in entries:
-        status = "ok" if e["error"] is None else f"FAILED: {html.escape(e['error'])}"
-        rows.append(
-            f'<li><a href="{e["html"]}">{html.escape(e["title"])}</a> '
-            f"&mdash; {e['seconds']:.0f} s, {status}</li>"
+def write_index(profile: str, results_dir: Path) -> Path:
+    """Write the landing page build/html/index.html for every notebook with a rendered page."""
+    times = json.loads(RUN_TIMES.read_text()) if RUN_TIMES.is_file() else {}
+    entries = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        if not (BUILD / "html" / f"{path.stem}.html").is_file():
+            continue
+        run = times.get(path.stem, {})
+        entries.append(
+            {
+                "stem": path.stem,
+                "html": f"{path.stem}.html",
+                "overview": pages.notebook_overview(nbformat.read(path, as_version=4), path.stem),
+                "results": pages.read_results(results_dir, path.stem),
+                "seconds": run.get("seconds"),
+                "error": run.get("error"),
+                "profile": run.get("profile"),
+            }
         )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        "<title>ML privacy tutorials</title></head><body>"
-        "<h1>ML privacy tutorials: executed notebooks</h1>"
-        f"<p>Profile: <b>{html.escape(profile)}</b>, seed "
-        f"{html.escape(os.environ.get('MLPRIVACY_SEED', '0') or '0')}, executed "
-        f"{time.strftime('%Y-%m-%d %H:%M %Z')}. Key numbers are in build/results/.</p>"
-        f"<ol>{''.join(rows)}</ol></body></html>\n"
-    )
+    run_info = {
+        "profile": profile,
+        "seed": os.environ.get("MLPRIVACY_SEED", "0") or "0",
+        "executed": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }
     index = BUILD / "html" / "index.html"
-    index.write_text(page)
+    index.write_text(pages.landing_page(entries, run_info))
     return index
 
 
@@ -108,7 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     profile = os.environ.get("MLPRIVACY_PROFILE") or "full"
     (BUILD / "executed").mkdir(parents=True, exist_ok=True)
     (BUILD / "html").mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter()
+    try:
+        pages.copy_offline_assets(BUILD / "html")
+    except pages.MissingAssetsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    exporter = pages.offline_exporter()
+    results_dir = Path(os.environ.get("MLPRIVACY_RESULTS") or BUILD / "results")
+    times = json.loads(RUN_TIMES.read_text()) if RUN_TIMES.is_file() else {}
     entries = []
     for i, path in enumerate(paths, 1):
         print(f"==> [{i}/{len(paths)}] {path.name} (profile {profile})", flush=True)
@@ -119,15 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         (BUILD / "html" / html_name).write_text(body)
         outcome = "ok" if error is None else f"FAILED ({error})"
         print(f"    {path.name}: {seconds:.1f} s, {outcome}", flush=True)
-        entries.append(
-            {
-                "title": _title(nb, path.stem),
-                "html": html_name,
-                "seconds": seconds,
-                "error": error,
-            }
-        )
-    index = write_index(entries, profile)
+        entries.append({"html": html_name, "seconds": seconds, "error": error})
+        times[path.stem] = {"seconds": round(seconds, 1), "error": error, "profile": profile}
+        RUN_TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n")
+    index = write_index(profile, results_dir)
     summary = {e["html"]: round(e["seconds"], 1) for e in entries}
     print(f"==> wrote {index} ; seconds per notebook: {json.dumps(summary)}")
     return 0 if all(e["error"] is None for e in entries) else 1

@@ -8,7 +8,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)$")
+# name==version, optionally with an environment marker (`; sys_platform != "darwin"`).
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)(?:\s*;\s*(.+))?$")
 
 
 def normalise(name: str) -> str:
@@ -25,7 +26,7 @@ def lock_pins() -> dict[str, str]:
         assert match, f"requirements-lock.txt: not an exact pin: {line!r}"
         name = normalise(match.group(1))
         assert name not in pins, f"requirements-lock.txt pins {name} twice"
-        pins[name] = match.group(2)
+        pins[name] = match.group(2) + (f" ; {match.group(3)}" if match.group(3) else "")
     return pins
 
 
@@ -42,7 +43,8 @@ def environment_pins() -> tuple[list, dict[str, str]]:
     for line in pip_section:
         match = PIN.match(line.strip())
         assert match, f"environment.yml pip entry is not an exact pin: {line!r}"
-        pins[normalise(match.group(1))] = match.group(2)
+        marker = f" ; {match.group(3)}" if match.group(3) else ""
+        pins[normalise(match.group(1))] = match.group(2) + marker
     return conda, pins
 
 
@@ -73,3 +75,24 @@ def test_non_obvious_pins_are_explained():
     text = (ROOT / "requirements-lock.txt").read_text()
     for name in ("tensorflow", "tensorflow-privacy", "scikit-learn"):
         assert re.search(rf"^# {re.escape(name)}: .+", text, re.M), f"no comment for {name}"
+
+
+def test_platform_markers_only_where_explained():
+    """A marker leaves a package out somewhere: each one needs its reason in a comment."""
+    text = (ROOT / "requirements-lock.txt").read_text()
+    marked = {name: v for name, v in lock_pins().items() if ";" in v}
+    assert set(marked) == {"appnope", "tensorflow-text"}, marked
+    for name in marked:
+        assert re.search(rf"^# {re.escape(name)}: .+", text, re.M), f"no comment for {name}"
+
+
+def test_binder_installs_the_lock_on_python_311():
+    binder = ROOT / ".binder"
+    assert (binder / "runtime.txt").read_text().strip() == "python-3.11"
+    lines = [
+        line.strip()
+        for line in (binder / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines == ["-r ../requirements-lock.txt"]
+    assert "pip install --no-cache-dir --no-deps -e ." in (binder / "postBuild").read_text()
