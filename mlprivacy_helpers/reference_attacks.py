@@ -7,9 +7,11 @@ statistic looks when it is "in" and when it is "out" of training; the attack com
 target's value with those.
 
 * **LiRA** (Carlini et al., 2022): fit a Gaussian to the example's logit-scaled confidence
-  under "in" and "out" reference models; score = likelihood ratio. We call TF Privacy's own
-  ``advanced_mia.calculate_statistic`` and ``compute_score_lira`` (its bundled example
-  passes a ``convert_to_prob`` argument that does not exist; the functions work).
+  under "in" and "out" reference models; score = likelihood ratio (online), or how far above
+  the "out" Gaussian the target's value lies (offline). We call TF Privacy's own
+  ``advanced_mia.calculate_statistic``, ``compute_score_lira`` and ``compute_score_offset``
+  (its bundled example passes a ``convert_to_prob`` argument that does not exist; the
+  functions work).
 * **RMIA** (Zarifzadeh et al., 2024): compare the target's probability of the true label
   with its average under the reference models, *relative to* the same ratio for population
   examples ``z``; score = fraction of ``z`` the example beats. No installed library offers it,
@@ -97,14 +99,22 @@ def lira_scores(
 
     ``target_stat[i]`` is the target model's statistic of example ``i``
     (:func:`lira_statistic`), ``reference_stats[k, i]`` reference model ``k``'s, and
-    ``in_masks[k, i]`` whether example ``i`` trained model ``k``. *Online* LiRA compares the
-    likelihood of the target's value under the "in" and the "out" Gaussians; *offline* LiRA
-    uses only the "out" reference models (no model trained on the example has to exist) and
-    scores how far the value lies above the "out" Gaussian. The variance is shared by all
-    examples ("fixed variance"), which Carlini et al. recommend with few reference models.
-    Wraps TF Privacy's ``compute_score_lira`` and negates it (TF Privacy's members score low).
-    An example with no "in" (or "out") model gets the column mean, as TF Privacy does; the
-    empty-slice warnings that this raises are silenced here. Used by notebook 04.
+    ``in_masks[k, i]`` whether example ``i`` trained model ``k``. The variance is shared by
+    all examples ("fixed variance"), which Carlini et al. recommend with few reference models.
+
+    * *Online* LiRA: the log-likelihood ratio of the target's value under the "in" and the
+      "out" Gaussian, TF Privacy's ``compute_score_lira(option="both", fix_variance=True)``,
+      negated (TF Privacy's members score low).
+    * *Offline* LiRA uses only the "out" models (no model trained on the example has to
+      exist): the paper's one-sided test ``1 - Phi((phi - mu_out) / sigma)``. With one shared
+      sigma it ranks examples exactly as ``phi - mu_out``, which is TF Privacy's
+      ``compute_score_offset(option="out")``. (``compute_score_lira(option="out")`` scores a
+      two-sided density instead, which also flags examples that the target fits *worse* than
+      the reference models do.)
+
+    Per-example centres are medians over the models, as in TF Privacy and Carlini et al.'s
+    code. An example with no "in" (or "out") model gets the mean over examples, as TF Privacy
+    does; the empty-slice warnings that this raises are silenced here. Used by notebook 04.
     """
     target, reference, in_masks = _check_stats(target_stat, reference_stats, in_masks)
     stat_in = [reference[in_masks[:, i], i][:, None] for i in range(target.size)]
@@ -116,14 +126,15 @@ def lira_scores(
         warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
         warnings.filterwarnings("ignore", "Degrees of freedom <= 0", RuntimeWarning)
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-        score = advanced_mia.compute_score_lira(
-            target[:, None],
-            stat_in,
-            stat_out,
-            option="both" if online else "out",
-            fix_variance=True,
-        )
-    return -np.asarray(score, dtype=float)
+        if online:
+            score = -advanced_mia.compute_score_lira(
+                target[:, None], stat_in, stat_out, option="both", fix_variance=True
+            )
+        else:
+            score = advanced_mia.compute_score_offset(
+                target[:, None], stat_in, stat_out, option="out"
+            )
+    return np.asarray(score, dtype=float)
 
 
 def true_label_probability(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack import advanced_mia
 
 from mlprivacy_helpers import attack_metrics
@@ -38,12 +39,24 @@ def test_lira_wraps_tf_privacy_and_negates():
     target, reference, masks, _ = synthetic()
     stat_in = [reference[masks[:, i], i][:, None] for i in range(target.size)]
     stat_out = [reference[~masks[:, i], i][:, None] for i in range(target.size)]
-    for online, option in ((True, "both"), (False, "out")):
-        expected = -advanced_mia.compute_score_lira(
-            target[:, None], stat_in, stat_out, option=option, fix_variance=True
-        )
-        got = ra.lira_scores(target, reference, masks, online=online)
-        np.testing.assert_allclose(got, expected)
+    online = -advanced_mia.compute_score_lira(
+        target[:, None], stat_in, stat_out, option="both", fix_variance=True
+    )
+    np.testing.assert_allclose(ra.lira_scores(target, reference, masks, online=True), online)
+    offline = advanced_mia.compute_score_offset(target[:, None], stat_in, stat_out, option="out")
+    np.testing.assert_allclose(ra.lira_scores(target, reference, masks, online=False), offline)
+
+
+def test_offline_lira_is_the_papers_one_sided_test():
+    # 1 - Phi((phi - mu_out) / sigma) with one shared sigma ranks like phi - median(out).
+    target, reference, masks, member = synthetic()
+    out_median = np.array([np.median(reference[~masks[:, i], i]) for i in range(target.size)])
+    sigma = np.std(
+        np.concatenate([reference[~masks[:, i], i] - out_median[i] for i in range(target.size)])
+    )
+    one_sided = stats.norm.sf((target - out_median) / sigma)  # small p-value = member
+    scores = ra.lira_scores(target, reference, masks, online=False)
+    assert np.array_equal(np.argsort(scores, kind="stable"), np.argsort(-one_sided, kind="stable"))
 
 
 def test_lira_beats_a_global_threshold_when_difficulty_varies():
