@@ -2,10 +2,11 @@
 
 Modules, by role: ``config`` (profile, seed, version checks), ``data`` (offline-capable
 MNIST/CIFAR-10 loaders), ``models`` (the Keras models attacked), ``training`` (training
-with a model cache), ``cache``, ``membership`` (TF Privacy attack plumbing), ``audit``
-(empirical checks of DP guarantees), ``exercises`` (the exercise checker), ``results``
-(the notebooks' JSON numbers) and ``plotting``. Submodules are imported on use, so
-``import mlprivacy_helpers`` stays cheap (no TensorFlow import).
+with a model cache), ``cache``, ``membership`` (TF Privacy attack plumbing),
+``attack_metrics`` (AUC, TPR at low FPR with intervals), ``reference_attacks`` (LiRA, RMIA),
+``audit`` (empirical checks of DP guarantees, the one-run audit), ``exercises`` (the
+exercise checker), ``results`` (the notebooks' JSON numbers) and ``plotting``. Submodules
+are imported on use, so ``import mlprivacy_helpers`` stays cheap (no TensorFlow import).
 """
 
 __version__ = "0.1.0"

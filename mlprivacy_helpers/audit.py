@@ -6,14 +6,20 @@ log-ratio ``ln(P1(S) / P2(S))``. :func:`empirical_log_ratios` does that with exa
 (Clopper-Pearson) intervals, made simultaneous over all bins (Bonferroni), so "every lower
 bound <= eps and every upper bound >= -eps" is a test with false-alarm probability at most
 ``alpha``. Used by notebook 01, section 6 ("Proof by experiment").
+
+Notebook 04 audits DP-SGD itself in one training run (Steinke, Nasr, Jagielski, 2023):
+:func:`one_run_audit` turns the scores of randomly inserted canaries into an ε lower bound
+at 95 % confidence, valid whatever the attack.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 
 def empirical_log_ratios(
@@ -80,3 +86,179 @@ def empirical_log_ratios(
             "lower": special.logit(q_low),
             "upper": special.logit(q_high),
         }
+
+
+# --- Auditing DP-SGD in one training run (Steinke, Nasr, Jagielski, 2023) -------------------
+#
+# m canaries are each inserted into the training set with probability 1/2, independently. After
+# one training run an auditor scores every canary, guesses "in" for the k highest scores and
+# "out" for the k lowest, and abstains on the rest. If training is (eps, delta)-DP, the number
+# of correct guesses W among r guesses is (up to a delta term) no more likely to be large than
+# a Binomial(r, e^eps / (1 + e^eps)) count: a large W rejects small eps. Used by notebook 04.
+
+
+def _check_probability(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
+    return float(value)
+
+
+def _check_count(name: str, value: int, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def one_run_p_value(
+    epsilon: float, n_canaries: int, n_guesses: int, n_correct: int, delta: float = 0.0
+) -> float:
+    """Return the largest probability that an ``(epsilon, delta)``-DP training run lets an
+    auditor get at least ``n_correct`` of ``n_guesses`` guesses right (Steinke et al. 2023,
+    Theorem 5.2).
+
+    With ``p = e^eps / (1 + e^eps)`` and ``tail(v) = P[Binomial(n_guesses, p) >= v]``, the bound
+    is ``tail(n_correct) + 2 * n_canaries * delta * max_{1<=i<=n_correct} (tail(n_correct - i)
+    - tail(n_correct)) / i``, capped at 1. A small value is evidence that the run is *not*
+    ``(epsilon, delta)``-DP. Raises ``ValueError`` for a negative ``epsilon``, ``delta`` outside
+    [0, 1), counts that are negative or inconsistent (``n_correct <= n_guesses <= n_canaries``).
+    Used by :func:`one_run_epsilon_lower_bound`.
+    """
+    if not isinstance(epsilon, numbers.Real) or not epsilon >= 0:
+        raise ValueError(f"epsilon must be a non-negative number, got {epsilon!r}")
+    if not isinstance(delta, numbers.Real) or not 0 <= delta < 1:
+        raise ValueError(f"delta must be in [0, 1), got {delta!r}")
+    m = _check_count("n_canaries", n_canaries, 1)
+    r = _check_count("n_guesses", n_guesses)
+    v = _check_count("n_correct", n_correct)
+    if r > m or v > r:
+        raise ValueError(f"need n_correct <= n_guesses <= n_canaries, got {v}, {r}, {m}")
+    if v == 0:
+        return 1.0
+    p = float(special.expit(epsilon))
+    tails = stats.binom.sf(np.arange(v, -1, -1) - 1, r, p)  # tail(v), tail(v - 1), ..., tail(0)
+    bound = tails[0]
+    if delta > 0:
+        steps = np.arange(1, v + 1)
+        bound += 2 * m * delta * float(np.max((tails[1:] - tails[0]) / steps))
+    return float(min(bound, 1.0))
+
+
+def one_run_epsilon_lower_bound(
+    n_canaries: int,
+    n_guesses: int,
+    n_correct: int,
+    confidence: float = 0.95,
+    delta: float = 0.0,
+) -> float:
+    """Return the ε lower bound at ``confidence`` from ``n_correct`` of ``n_guesses`` guesses.
+
+    The largest ``eps`` whose :func:`one_run_p_value` is at most ``1 - confidence``: every
+    ``(eps', delta)`` claim with ``eps' < eps`` is rejected at that level. ``0.0`` when even
+    ``eps = 0`` is not rejected (e.g. half of the guesses right: no evidence). Hand-checkable:
+    with ``delta = 0`` and all ``r`` guesses right, it is ``logit((1 - confidence) ** (1 / r))``.
+    Raises ``ValueError`` as :func:`one_run_p_value` does and for ``confidence`` outside (0, 1).
+    Used by notebook 04 through :func:`one_run_audit`.
+    """
+    alpha = 1 - _check_probability("confidence", confidence)
+    one_run_p_value(0.0, n_canaries, n_guesses, n_correct, delta)  # validates the arguments
+
+    def excess(eps: float) -> float:
+        return one_run_p_value(eps, n_canaries, n_guesses, n_correct, delta) - alpha
+
+    if excess(0.0) > 0:
+        return 0.0
+    high = 1.0
+    while excess(high) <= 0:  # ends: as eps grows, p -> 1 and the p-value -> 1 > alpha
+        high *= 2
+    return float(optimize.brentq(excess, 0.0, high, xtol=1e-9))
+
+
+@dataclasses.dataclass(frozen=True)
+class OneRunAudit:
+    """What :func:`one_run_audit` found: the bound and the guesses behind it."""
+
+    epsilon_lower_bound: float  #: the largest bound over the guess counts (Bonferroni-corrected)
+    guesses_per_side: int  #: k of the best bound: k "in" guesses and k "out" guesses
+    n_guesses: int  #: 2 k
+    n_correct: int  #: correct guesses among them
+    n_canaries: int
+    confidence: float
+    delta: float
+    table: tuple[tuple[int, int, float], ...]  #: (k, correct of 2k, bound) for every k tried
+
+
+def one_run_audit(
+    scores: np.ndarray,
+    inserted: np.ndarray,
+    guesses_per_side: Sequence[int],
+    confidence: float = 0.95,
+    delta: float = 0.0,
+) -> OneRunAudit:
+    """Audit one training run from its canaries' scores; return a :class:`OneRunAudit`.
+
+    ``scores[i]`` is the attack's score of canary ``i`` (higher = "more likely trained on",
+    e.g. minus its loss), ``inserted[i]`` whether it really was in the training set (each
+    canary inserted with probability 1/2, independently). For every ``k`` in
+    ``guesses_per_side`` the auditor guesses "in" for the ``k`` highest scores and "out" for
+    the ``k`` lowest (ties broken by index, which is independent of insertion) and computes
+    :func:`one_run_epsilon_lower_bound` at level ``(1 - confidence) / len(guesses_per_side)``
+    (Bonferroni: trying several ``k`` and keeping the best is paid for). The result is the
+    best of them, valid at ``confidence``. Raises ``ValueError`` for mismatched or empty
+    inputs, NaN scores, non-boolean ``inserted``, an empty or repeated ``guesses_per_side``,
+    or ``k < 1`` or ``2 k > m``. Used by notebook 04.
+    """
+    scores = np.asarray(scores, dtype=float).reshape(-1)
+    inserted = np.asarray(inserted)
+    if inserted.dtype != bool:
+        raise ValueError(f"inserted must be a boolean array, got dtype {inserted.dtype}")
+    inserted = inserted.reshape(-1)
+    if len(scores) != len(inserted) or len(scores) == 0:
+        raise ValueError(
+            f"scores and inserted must be non-empty and equally long, got {len(scores)} "
+            f"and {len(inserted)}"
+        )
+    if np.isnan(scores).any():
+        raise ValueError("scores must not contain NaN")
+    ks = [_check_count("guesses_per_side", k, 1) for k in guesses_per_side]
+    m = len(scores)
+    if not ks or len(set(ks)) != len(ks):
+        raise ValueError(f"guesses_per_side must be non-empty without repeats, got {ks}")
+    if 2 * max(ks) > m:
+        raise ValueError(f"2 * guesses_per_side must be at most the {m} canaries, got {max(ks)}")
+    level = _check_probability("confidence", confidence)
+    per_test = 1 - (1 - level) / len(ks)
+    order = np.argsort(-scores, kind="stable")  # highest score first
+    table = []
+    for k in ks:
+        correct = int(inserted[order[:k]].sum() + (~inserted[order[m - k :]]).sum())
+        table.append((k, correct, one_run_epsilon_lower_bound(m, 2 * k, correct, per_test, delta)))
+    best = max(table, key=lambda row: row[2])
+    return OneRunAudit(
+        epsilon_lower_bound=best[2],
+        guesses_per_side=best[0],
+        n_guesses=2 * best[0],
+        n_correct=best[1],
+        n_canaries=m,
+        confidence=float(level),
+        delta=float(delta),
+        table=tuple(table),
+    )
+
+
+def random_other_labels(labels: np.ndarray, num_classes: int, seed: int) -> np.ndarray:
+    """Return, for each label, a uniformly random *different* label (int64, shape ``(n,)``).
+
+    Canaries of the one-run audit: images with a wrong label are atypical, so a model that
+    trains on them memorises them. Raises ``ValueError`` for ``num_classes < 2`` or labels
+    outside ``[0, num_classes)``. Used by notebook 04.
+    """
+    num_classes = _check_count("num_classes", num_classes, 2)
+    labels = np.asarray(labels).reshape(-1)
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"labels must lie in [0, {num_classes}), got {labels.min()}..{labels.max()}"
+        )
+    shift = np.random.default_rng(seed).integers(1, num_classes, size=labels.size)
+    return ((labels.astype(np.int64) + shift) % num_classes).astype(np.int64)

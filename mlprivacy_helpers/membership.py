@@ -329,3 +329,17 @@ class EpochAttackCallback(tf.keras.callbacks.Callback):
         ):
             logs[f"mia_{split}_accuracy"] = float(np.mean(np.argmax(logits, axis=1) == labels))
             logs[f"mia_{split}_loss"] = float(np.mean(losses))
+
+
+def membership_scores(result: SingleAttackResult) -> np.ndarray:
+    """Return a TF Privacy attack result's per-example membership scores: the members'
+    (``membership_scores_train``) followed by the non-members' (``membership_scores_test``).
+
+    Higher means "more likely a member" (the threshold attack's score is minus the loss).
+    Raises ``ValueError`` when the result carries no scores. Used by notebook 04 to compare
+    TF Privacy's attacks with the reference-model attacks on the same examples.
+    """
+    train, test = result.membership_scores_train, result.membership_scores_test
+    if train is None or test is None:
+        raise ValueError(f"the {result.attack_type.name} result carries no membership scores")
+    return np.r_[np.asarray(train, dtype=float).ravel(), np.asarray(test, dtype=float).ravel()]

@@ -82,3 +82,20 @@ def test_keys_counted_in_tenths_get_their_minimum_tolerance():
     assert (
         expected["03_x"]["judge_accuracy"]["tol"] == [check_results.MIN_TOL["judge_accuracy"]] * 3
     )
+
+
+def test_dicts_of_numbers_are_checked_entry_by_entry(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    numbers = {"tpr_at_1pct_fpr": {"lr": 0.012, "rmia": 0.12}, "profile": "quick"}
+    (run / "04_x.json").write_text(json.dumps(numbers))
+    loaded = check_results.load_results(run)
+    assert loaded == {
+        "04_x": {"tpr_at_1pct_fpr.lr": 0.012, "tpr_at_1pct_fpr.rmia": 0.12, "profile": "quick"}
+    }
+    expected = check_results.build_expected([loaded])
+    # the minimum tolerance of the dict's name applies to each entry
+    assert expected["04_x"]["tpr_at_1pct_fpr.lr"]["tol"] == 0.01
+    moved = {"04_x": {**loaded["04_x"], "tpr_at_1pct_fpr.rmia": 0.05}}
+    assert failing(expected, moved) == {("04_x", "tpr_at_1pct_fpr.rmia")}
+    assert failing(expected, loaded) == set()

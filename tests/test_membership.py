@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import dataclasses  # noqa: E402
 import warnings  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
@@ -370,3 +371,14 @@ def test_known_attack_warnings_are_hidden_and_others_are_not():
     # Without the context the attacks do raise these warnings (so the filter means something).
     assert any("fits failed" in m for m in plain) and any("divide by zero" in m for m in plain)
     assert quiet == ["an unrelated warning"], quiet
+
+
+def test_membership_scores_are_the_members_then_the_non_members(sliced_results):
+    (threshold,) = membership.pick(sliced_results, AttackType.THRESHOLD_ATTACK)
+    data = _fake_attack_input()
+    scores = membership.membership_scores(threshold)
+    np.testing.assert_allclose(scores, np.r_[-data.get_loss_train(), -data.get_loss_test()])
+    (entropy,) = membership.pick(sliced_results, AttackType.THRESHOLD_ENTROPY_ATTACK)
+    empty = dataclasses.replace(entropy, membership_scores_train=None)
+    with pytest.raises(ValueError, match="no membership scores"):
+        membership.membership_scores(empty)

@@ -1,0 +1,221 @@
+"""Membership inference calibrated by reference ("shadow") models: LiRA and RMIA.
+
+A loss threshold treats every example alike, but some examples are hard for *any* model
+(loss high even when trained on) and some easy (loss low even when not). Reference models,
+trained like the target on random halves of a data pool, tell for each example how its
+statistic looks when it is "in" and when it is "out" of training; the attack compares the
+target's value with those.
+
+* **LiRA** (Carlini et al., 2022): fit a Gaussian to the example's logit-scaled confidence
+  under "in" and "out" reference models; score = likelihood ratio (online), or how far above
+  the "out" Gaussian the target's value lies (offline). We call TF Privacy's own
+  ``advanced_mia.calculate_statistic``, ``compute_score_lira`` and ``compute_score_offset``
+  (its bundled example passes a ``convert_to_prob`` argument that does not exist; the
+  functions work).
+* **RMIA** (Zarifzadeh et al., 2024): compare the target's probability of the true label
+  with its average under the reference models, *relative to* the same ratio for population
+  examples ``z``; score = fraction of ``z`` the example beats. No installed library offers it,
+  so :func:`rmia_scores` implements the paper's equations.
+
+Every score here is "higher = more likely a member". Used by notebook 04.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack import advanced_mia
+
+
+def _check_int(name: str, value: int, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def reference_in_masks(n_models: int, n_examples: int, seed: int) -> np.ndarray:
+    """Return a boolean ``(n_models, n_examples)`` array: which examples train which model.
+
+    Each example is "in" for exactly half of the models, chosen at random per example (the
+    design of Carlini et al.'s code), so that every example has as many "in" as "out"
+    reference models, and each model trains on about half of the pool. The first ``k`` rows
+    are a fair random design for any ``k`` too (each example in each model with probability
+    1/2). ``n_models`` must be even. Raises ``ValueError``/``TypeError`` otherwise. Used by
+    notebook 04.
+    """
+    k = _check_int("n_models", n_models, 2)
+    n = _check_int("n_examples", n_examples, 1)
+    if k % 2:
+        raise ValueError(f"n_models must be even (each example in exactly half), got {k}")
+    rng = np.random.default_rng(seed)
+    ranks = rng.random((k, n)).argsort(axis=0).argsort(axis=0)
+    return ranks < k // 2
+
+
+def _check_stats(target: np.ndarray, reference: np.ndarray, in_masks: np.ndarray) -> tuple:
+    target = np.asarray(target, dtype=float).reshape(-1)
+    reference = np.asarray(reference, dtype=float)
+    in_masks = np.asarray(in_masks)
+    if reference.ndim != 2 or reference.shape[1] != target.size:
+        raise ValueError(
+            f"reference statistics must have shape (models, {target.size}), got {reference.shape}"
+        )
+    if in_masks.dtype != bool or in_masks.shape != reference.shape:
+        raise ValueError(
+            f"in_masks must be a boolean array of shape {reference.shape}, got "
+            f"{in_masks.dtype} {in_masks.shape}"
+        )
+    if not np.all(np.isfinite(target)) or not np.all(np.isfinite(reference)):
+        raise ValueError("statistics must be finite")
+    return target, reference, in_masks
+
+
+def lira_statistic(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Return LiRA's per-example statistic, the logit-scaled confidence ``log(p / (1 - p))``
+    of the true label (TF Privacy's ``calculate_statistic(option="logit")`` on logits).
+
+    ``logits`` has shape ``(n, classes)``, ``labels`` ``(n,)`` or ``(n, 1)``. Unlike the loss,
+    this statistic is close to Gaussian over training runs, which LiRA's fit assumes. Used by
+    notebook 04.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    labels = np.asarray(labels).reshape(-1).astype(int)
+    if logits.ndim != 2 or logits.shape[0] != labels.size:
+        raise ValueError(f"logits must have shape ({labels.size}, classes), got {logits.shape}")
+    return advanced_mia.calculate_statistic(logits.copy(), labels, is_logits=True, option="logit")
+
+
+def lira_scores(
+    target_stat: np.ndarray,
+    reference_stats: np.ndarray,
+    in_masks: np.ndarray,
+    online: bool,
+) -> np.ndarray:
+    """Return LiRA membership scores (higher = member) with a fixed, global variance.
+
+    ``target_stat[i]`` is the target model's statistic of example ``i``
+    (:func:`lira_statistic`), ``reference_stats[k, i]`` reference model ``k``'s, and
+    ``in_masks[k, i]`` whether example ``i`` trained model ``k``. The variance is shared by
+    all examples ("fixed variance"), which Carlini et al. recommend with few reference models.
+
+    * *Online* LiRA: the log-likelihood ratio of the target's value under the "in" and the
+      "out" Gaussian, TF Privacy's ``compute_score_lira(option="both", fix_variance=True)``,
+      negated (TF Privacy's members score low).
+    * *Offline* LiRA uses only the "out" models (no model trained on the example has to
+      exist): the paper's one-sided test ``1 - Phi((phi - mu_out) / sigma)``. With one shared
+      sigma it ranks examples exactly as ``phi - mu_out``, which is TF Privacy's
+      ``compute_score_offset(option="out")``. (``compute_score_lira(option="out")`` scores a
+      two-sided density instead, which also flags examples that the target fits *worse* than
+      the reference models do.)
+
+    Per-example centres are medians over the models, as in TF Privacy and Carlini et al.'s
+    code. An example with no "in" (or "out") model gets the mean over examples, as TF Privacy
+    does; the empty-slice warnings that this raises are silenced here. Used by notebook 04.
+    """
+    target, reference, in_masks = _check_stats(target_stat, reference_stats, in_masks)
+    stat_in = [reference[in_masks[:, i], i][:, None] for i in range(target.size)]
+    stat_out = [reference[~in_masks[:, i], i][:, None] for i in range(target.size)]
+    with warnings.catch_warnings():
+        # np.nanmedian/np.nanstd of an example that has no "in" (or "out") model: TF Privacy
+        # replaces that NaN by the mean over examples. Expected with 1 or 2 reference models.
+        warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        warnings.filterwarnings("ignore", "Degrees of freedom <= 0", RuntimeWarning)
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        if online:
+            score = -advanced_mia.compute_score_lira(
+                target[:, None], stat_in, stat_out, option="both", fix_variance=True
+            )
+        else:
+            score = advanced_mia.compute_score_offset(
+                target[:, None], stat_in, stat_out, option="out"
+            )
+    return np.asarray(score, dtype=float)
+
+
+def true_label_probability(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Return each example's softmax probability of its true label (float64, shape ``(n,)``),
+    as TF Privacy's ``calculate_statistic(option="conf with prob")`` computes it. RMIA's
+    ``Pr(x | model)``. Used by notebook 04."""
+    logits = np.asarray(logits, dtype=np.float64)
+    labels = np.asarray(labels).reshape(-1).astype(int)
+    if logits.ndim != 2 or logits.shape[0] != labels.size:
+        raise ValueError(f"logits must have shape ({labels.size}, classes), got {logits.shape}")
+    return advanced_mia.calculate_statistic(
+        logits.copy(), labels, is_logits=True, option="conf with prob"
+    )
+
+
+def rmia_scores(
+    target_prob_x: np.ndarray,
+    reference_prob_x: np.ndarray,
+    target_prob_z: np.ndarray,
+    reference_prob_z: np.ndarray,
+    gamma: float = 1.0,
+) -> np.ndarray:
+    """Return RMIA membership scores (higher = member), Zarifzadeh et al. (2024), Eq. 2-4.
+
+    For an example ``x``: ``ratio(x) = Pr(x | target) / Pr(x)``, where ``Pr(x)`` is the mean of
+    ``Pr(x | reference model)`` over all reference models (with each example in half of them,
+    this is the paper's average of "in" and "out" models). The same ratio is computed for
+    population examples ``z`` that trained no model. The score of ``x`` is the fraction of
+    ``z`` with ``ratio(x) / ratio(z) >= gamma``: how often ``x`` is more likely under the
+    target, relative to the references, than typical data. ``*_prob_x`` have shapes ``(n,)``
+    (target) and ``(models, n)`` (references); ``*_prob_z`` likewise with the population.
+    Probabilities must lie in (0, 1]. Raises ``ValueError`` for bad shapes or values or
+    ``gamma <= 0``. Used by notebook 04.
+    """
+    tx = np.asarray(target_prob_x, dtype=float).reshape(-1)
+    tz = np.asarray(target_prob_z, dtype=float).reshape(-1)
+    rx = np.asarray(reference_prob_x, dtype=float)
+    rz = np.asarray(reference_prob_z, dtype=float)
+    if rx.ndim != 2 or rx.shape[1] != tx.size:
+        raise ValueError(f"reference_prob_x must have shape (models, {tx.size}), got {rx.shape}")
+    if rz.ndim != 2 or rz.shape != (rx.shape[0], tz.size):
+        raise ValueError(
+            f"reference_prob_z must have shape ({rx.shape[0]}, {tz.size}), got {rz.shape}"
+        )
+    if tz.size == 0:
+        raise ValueError("the population z must not be empty")
+    for name, p in (("target_prob_x", tx), ("target_prob_z", tz), ("reference", rx), ("z", rz)):
+        if not np.all((p > 0) & (p <= 1)):
+            raise ValueError(f"{name} probabilities must lie in (0, 1]")
+    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
+        raise ValueError(f"gamma must be a positive number, got {gamma!r}")
+    log_ratio_x = np.log(tx) - np.log(rx.mean(axis=0))
+    log_ratio_z = np.sort(np.log(tz) - np.log(rz.mean(axis=0)))
+    # ratio(x) / ratio(z) >= gamma  <=>  log ratio(z) <= log ratio(x) - log gamma
+    beaten = np.searchsorted(log_ratio_z, log_ratio_x - np.log(gamma), side="right")
+    return beaten / log_ratio_z.size
+
+
+def out_model_accuracy(
+    reference_logits: np.ndarray, labels: np.ndarray, in_masks: np.ndarray
+) -> np.ndarray:
+    """Return, per example, the fraction of reference models *not* trained on it that classify
+    it correctly (NaN for an example that every model trained on).
+
+    ``reference_logits`` has shape ``(models, n, classes)``, ``labels`` ``(n,)`` or ``(n, 1)``,
+    ``in_masks`` ``(models, n)``. A low value marks a hard, atypical example: only a model that
+    trains on it gets it right, which is what membership attacks exploit. Used by notebook 04
+    ("who is exposed").
+    """
+    logits = np.asarray(reference_logits)
+    labels = np.asarray(labels).reshape(-1)
+    in_masks = np.asarray(in_masks)
+    if logits.ndim != 3 or logits.shape[1] != labels.size:
+        raise ValueError(
+            f"reference_logits must have shape (models, {labels.size}, classes), got {logits.shape}"
+        )
+    if in_masks.dtype != bool or in_masks.shape != logits.shape[:2]:
+        raise ValueError(
+            f"in_masks must be boolean of shape {logits.shape[:2]}, got {in_masks.shape}"
+        )
+    correct = logits.argmax(axis=2) == labels[None, :]
+    out = ~in_masks
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 -> NaN: no "out" model
+        return (correct & out).sum(axis=0) / out.sum(axis=0)

@@ -1,0 +1,150 @@
+"""Tests of mlprivacy_helpers.reference_attacks: LiRA through TF Privacy, and RMIA."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack import advanced_mia
+
+from mlprivacy_helpers import attack_metrics
+from mlprivacy_helpers import reference_attacks as ra
+
+
+def test_in_masks_put_each_example_in_half_of_the_models():
+    masks = ra.reference_in_masks(8, 1000, seed=0)
+    assert masks.shape == (8, 1000) and masks.dtype == bool
+    assert np.all(masks.sum(axis=0) == 4)
+    assert 400 < masks[0].sum() < 600  # each model trains on about half of the pool
+    assert np.array_equal(masks, ra.reference_in_masks(8, 1000, seed=0))
+    assert not np.array_equal(masks, ra.reference_in_masks(8, 1000, seed=1))
+    with pytest.raises(ValueError, match="even"):
+        ra.reference_in_masks(3, 10, seed=0)
+    with pytest.raises(ValueError, match="at least 2"):
+        ra.reference_in_masks(0, 10, seed=0)
+
+
+def synthetic(seed=0, n=2000, k=8, gap=1.0):
+    """Per-example difficulty d_i; statistic = d_i + gap * in + noise (LiRA's model)."""
+    rng = np.random.default_rng(seed)
+    difficulty = rng.normal(0, 3, n)
+    masks = ra.reference_in_masks(k, n, seed)
+    reference = difficulty + gap * masks + rng.normal(0, 0.3, (k, n))
+    member = rng.random(n) < 0.5
+    target = difficulty + gap * member + rng.normal(0, 0.3, n)
+    return target, reference, masks, member
+
+
+def test_lira_wraps_tf_privacy_and_negates():
+    target, reference, masks, _ = synthetic()
+    stat_in = [reference[masks[:, i], i][:, None] for i in range(target.size)]
+    stat_out = [reference[~masks[:, i], i][:, None] for i in range(target.size)]
+    online = -advanced_mia.compute_score_lira(
+        target[:, None], stat_in, stat_out, option="both", fix_variance=True
+    )
+    np.testing.assert_allclose(ra.lira_scores(target, reference, masks, online=True), online)
+    offline = advanced_mia.compute_score_offset(target[:, None], stat_in, stat_out, option="out")
+    np.testing.assert_allclose(ra.lira_scores(target, reference, masks, online=False), offline)
+
+
+def test_offline_lira_is_the_papers_one_sided_test():
+    # 1 - Phi((phi - mu_out) / sigma) with one shared sigma ranks like phi - median(out).
+    target, reference, masks, member = synthetic()
+    out_median = np.array([np.median(reference[~masks[:, i], i]) for i in range(target.size)])
+    sigma = np.std(
+        np.concatenate([reference[~masks[:, i], i] - out_median[i] for i in range(target.size)])
+    )
+    one_sided = stats.norm.sf((target - out_median) / sigma)  # small p-value = member
+    scores = ra.lira_scores(target, reference, masks, online=False)
+    assert np.array_equal(np.argsort(scores, kind="stable"), np.argsort(-one_sided, kind="stable"))
+
+
+def test_lira_beats_a_global_threshold_when_difficulty_varies():
+    target, reference, masks, member = synthetic()
+    global_auc = attack_metrics.auc(target[member], target[~member])
+    for online in (True, False):
+        scores = ra.lira_scores(target, reference, masks, online=online)
+        assert attack_metrics.auc(scores[member], scores[~member]) > global_auc + 0.2
+
+
+def test_lira_with_one_model_uses_the_column_mean_quietly():
+    target, reference, masks, member = synthetic(k=2)
+    with np.errstate(all="raise"):
+        scores = ra.lira_scores(target, reference[:1], masks[:1], online=True)
+    assert np.all(np.isfinite(scores))
+
+
+def test_lira_statistic_is_tf_privacys_logit_confidence():
+    logits = np.array([[2.0, 0.0, -1.0], [0.0, 3.0, 0.0]])
+    labels = np.array([0, 2])
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    p_true = p[[0, 1], labels]
+    np.testing.assert_allclose(
+        ra.lira_statistic(logits, labels), np.log(p_true) - np.log(1 - p_true), rtol=1e-9
+    )
+    np.testing.assert_allclose(ra.true_label_probability(logits, labels[:, None]), p_true)
+    with pytest.raises(ValueError, match="shape"):
+        ra.lira_statistic(logits[0], labels)
+
+
+def test_rmia_by_hand():
+    # ratio(x) = target / mean(reference); ratio(z) likewise for the population.
+    target_x = np.array([0.9, 0.1])
+    reference_x = np.array([[0.3, 0.1], [0.3, 0.1]])  # ratios 3 and 1
+    target_z = np.array([0.2, 0.4, 0.6, 0.8])
+    reference_z = np.full((2, 4), 0.4)  # ratios 0.5, 1, 1.5, 2
+    np.testing.assert_allclose(
+        ra.rmia_scores(target_x, reference_x, target_z, reference_z), [1.0, 0.5]
+    )
+    # gamma = 2: x must be at least twice as likely as z, relatively
+    np.testing.assert_allclose(
+        ra.rmia_scores(target_x, reference_x, target_z, reference_z, gamma=2.0), [0.75, 0.25]
+    )
+
+
+def test_rmia_separates_members_in_a_simulation():
+    target, reference, masks, member = synthetic(gap=1.5)
+    prob = 1 / (1 + np.exp(-np.clip(target, -30, 30)))
+    ref_prob = 1 / (1 + np.exp(-np.clip(reference, -30, 30)))
+    rng = np.random.default_rng(5)
+    z_difficulty = rng.normal(0, 3, 500)  # population: trained no model
+    z_target = 1 / (1 + np.exp(-(z_difficulty + rng.normal(0, 0.3, 500))))
+    z_ref = 1 / (1 + np.exp(-(z_difficulty + rng.normal(0, 0.3, (8, 500)))))
+    scores = ra.rmia_scores(prob, ref_prob, z_target, z_ref)
+    assert attack_metrics.auc(scores[member], scores[~member]) > 0.75
+
+
+def test_bad_input():
+    target, reference, masks, _ = synthetic(n=20)
+    with pytest.raises(ValueError, match="shape"):
+        ra.lira_scores(target, reference[:, :10], masks, online=True)
+    with pytest.raises(ValueError, match="boolean"):
+        ra.lira_scores(target, reference, masks.astype(int), online=True)
+    with pytest.raises(ValueError, match="finite"):
+        ra.lira_scores(np.r_[np.inf, target[1:]], reference, masks, online=True)
+    p = np.full(3, 0.5)
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        ra.rmia_scores(np.zeros(3), np.full((2, 3), 0.5), p, np.full((2, 3), 0.5))
+    with pytest.raises(ValueError, match="shape"):
+        ra.rmia_scores(p, np.full((2, 4), 0.5), p, np.full((2, 3), 0.5))
+    with pytest.raises(ValueError, match="gamma"):
+        ra.rmia_scores(p, np.full((2, 3), 0.5), p, np.full((2, 3), 0.5), gamma=0)
+
+
+def test_out_model_accuracy_counts_only_models_that_did_not_train_on_the_example():
+    # 2 models, 3 examples, 2 classes; example 2 trained both models.
+    logits = np.array(
+        [
+            [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]],  # model 0 predicts 0, 1, 0
+            [[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]],  # model 1 predicts 1, 1, 0
+        ]
+    )
+    labels = np.array([0, 1, 0])
+    masks = np.array([[False, True, True], [False, False, True]])
+    got = ra.out_model_accuracy(logits, labels, masks)
+    np.testing.assert_allclose(got[:2], [0.5, 1.0])  # example 1: only model 1 is "out"
+    assert np.isnan(got[2])
+    with pytest.raises(ValueError, match="shape"):
+        ra.out_model_accuracy(logits[0], labels, masks)
+    with pytest.raises(ValueError, match="boolean"):
+        ra.out_model_accuracy(logits, labels, masks.astype(int))
