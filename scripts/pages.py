@@ -242,6 +242,29 @@ KEY_NUMBERS: dict[str, list[tuple[str, Callable[[Mapping[str, Any]], str]]]] = {
         ("MIFace iterations per digit", lambda r: f"{r['miface_iterations']:,}"),
         ("Speed-up of the compiled MIFace step over ART's", lambda r: f"{r['speedup']:.0f}×"),
     ],
+    "04": [
+        (
+            "Members found at 1 % false positives: LR attack vs LiRA online vs RMIA",
+            lambda r: " vs ".join(
+                f"{r['tpr_at_1pct_fpr'][a]:.1%}" for a in ("lr", "lira_online", "rmia")
+            ),
+        ),
+        ("Reference models", lambda r: f"{r['k_reference_models']}"),
+        (
+            "DP-SGD model: ε (δ); strongest attack's TPR at 1 % FPR",
+            lambda r: (
+                f"{r['dp_epsilon']:.2f} (δ = {r['dp_delta']:g}); "
+                f"{max(r['dp_tpr_at_1pct_fpr'].values()):.1%}"
+            ),
+        ),
+        (
+            "One-run audit, ε lower bound at 95 %: non-private / DP-SGD",
+            lambda r: (
+                f"{r['audit_epsilon_lower_bound_plain']:.2f} / "
+                f"{r['audit_epsilon_lower_bound_dp']:.2f} ({r['audit_canaries']} canaries)"
+            ),
+        ),
+    ],
 }
 _BOOKKEEPING_KEYS = {"profile", "seed", "seconds"}
 

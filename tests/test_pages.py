@@ -117,8 +117,24 @@ def test_key_numbers_per_epsilon():
 def test_key_numbers_of_an_unknown_notebook_are_its_scalars():
     results = {"profile": "quick", "seed": 0, "seconds": 3.0, "auc": 0.61234, "n": 5,
                "flag": True, "curve": [1, 2]}  # fmt: skip
-    assert pages.key_numbers("04_new", results) == [("auc", "0.6123"), ("n", "5")]
-    assert pages.key_numbers("04_new", None) == []
+    assert pages.key_numbers("09_new", results) == [("auc", "0.6123"), ("n", "5")]
+    assert pages.key_numbers("09_new", None) == []
+
+
+def test_key_numbers_of_notebook_04():
+    results = {"tpr_at_1pct_fpr": {"lr": 0.032, "lira_online": 0.0948, "rmia": 0.0928},
+               "k_reference_models": 4, "dp_epsilon": 3.847, "dp_delta": 1e-5,
+               "dp_tpr_at_1pct_fpr": {"lr": 0.0104, "rmia": 0.0084},
+               "audit_epsilon_lower_bound_plain": 1.67, "audit_epsilon_lower_bound_dp": 0.0,
+               "audit_canaries": 500}  # fmt: skip
+    pairs = dict(pages.key_numbers("04_auditing", results))
+    assert pairs["Members found at 1 % false positives: LR attack vs LiRA online vs RMIA"] == (
+        "3.2% vs 9.5% vs 9.3%"
+    )
+    assert (
+        pairs["DP-SGD model: ε (δ); strongest attack's TPR at 1 % FPR"] == "3.85 (δ = 1e-05); 1.0%"
+    )
+    assert "1.67 / 0.00 (500 canaries)" in pairs.values()
 
 
 def test_read_results_tolerates_missing_and_broken_files(tmp_path):
