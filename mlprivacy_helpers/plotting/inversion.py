@@ -206,7 +206,7 @@ def faces_grid(
     inversions: np.ndarray,
     training_images: np.ndarray,
     identified: Sequence[int] | None = None,
-    per_row: int = 8,
+    per_row: int = 5,
 ) -> Figure:
     """Return a grid of people: each person's inversion beside training images of theirs.
 
@@ -238,10 +238,11 @@ def faces_grid(
     fig, axes = plt.subplots(
         n_rows,
         per_row * block,
-        figsize=(0.72 * per_row * block, 0.95 * n_rows + 0.7),
+        figsize=(0.95 * per_row * block, 1.2 * n_rows + 0.8),
         squeeze=False,
-        gridspec_kw={"wspace": 0.05, "hspace": 0.3},
+        gridspec_kw={"wspace": 0.06, "hspace": 0.32},
     )
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.8 / (1.2 * n_rows + 0.8))
     for ax in axes.flat:
         ax.axis("off")
     for p in range(n_people):
@@ -278,7 +279,7 @@ def faces_grid(
     title = "MIFace inversion of each person (blue frame) beside two of their training images"
     if identified is not None:
         title += "\ncorner: the person an independent eigenface recogniser sees (green = right)"
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(title, fontsize=10, y=0.995)
     return fig
 
 
