@@ -310,9 +310,16 @@ def test_faces_grid_figure():
         != wrong.texts[0].get_bbox_patch().get_facecolor()
     )
     np.testing.assert_allclose(fig.axes[1].images[0].get_array(), train[0, 0, ..., 0])
+    shown = fig.axes[0].images[0].get_array()  # contrast-stretched to [0, 1]
+    assert shown.min() == 0 and shown.max() == 1
+    np.testing.assert_allclose(shown, (inv[0, ..., 0] - inv[0].min()) / np.ptp(inv[0]), atol=1e-6)
     assert not fig.axes[-1].axison  # the two unused blocks of the last row stay empty
     assert "recogniser" in fig._suptitle.get_text()
     plt.close(fig)
+    raw = inversion_plots.faces_grid(0.1 * inv, train, stretch=False)
+    np.testing.assert_allclose(raw.axes[0].images[0].get_array(), 0.1 * inv[0, ..., 0], rtol=1e-6)
+    assert "stretched" not in raw._suptitle.get_text()
+    plt.close(raw)
     with pytest.raises(ValueError, match="training_images"):
         inversion_plots.faces_grid(inv, train[:5])
     with pytest.raises(ValueError, match="identified"):

@@ -207,6 +207,7 @@ def faces_grid(
     training_images: np.ndarray,
     identified: Sequence[int] | None = None,
     per_row: int = 5,
+    stretch: bool = True,
 ) -> Figure:
     """Return a grid of people: each person's inversion beside training images of theirs.
 
@@ -215,10 +216,16 @@ def faces_grid(
     Each person is a block of ``1 + n_shown`` columns, ``per_row`` blocks to a row; the
     inversion is titled with the person's number. With ``identified`` (the person an
     independent recogniser assigns to each inversion) the inversion carries that number in
-    its corner, green when it is the right person, red otherwise. Used by notebook 03,
-    section "From digits to faces".
+    its corner, green when it is the right person, red otherwise. With ``stretch`` (the
+    default) each inversion is drawn contrast-stretched to its own minimum and maximum (the
+    raw inversions are faint: MIFace from zeros only raises a few pixels); training images
+    are drawn as they are. Used by notebook 03, section "From digits to faces".
     """
     inv = _as_images(inversions, "inversions")
+    if stretch:
+        low = inv.min(axis=(1, 2), keepdims=True)
+        span = inv.max(axis=(1, 2), keepdims=True) - low
+        inv = np.divide(inv - low, span, out=np.zeros_like(inv), where=span > 0)
     train = np.asarray(training_images, dtype=np.float32)
     if train.ndim == 5 and train.shape[-1] == 1:
         train = train[..., 0]
@@ -276,7 +283,9 @@ def faces_grid(
         for j in range(n_shown):
             axes[r, c0 + 1 + j].axis("on")
             _image(axes[r, c0 + 1 + j], train[p, j])
-    title = "MIFace inversion of each person (blue frame) beside two of their training images"
+    title = "MIFace inversion of each person (blue frame"
+    title += ", contrast-stretched)" if stretch else ")"
+    title += " beside two of their training images"
     if identified is not None:
         title += "\ncorner: the person an independent eigenface recogniser sees (green = right)"
     fig.suptitle(title, fontsize=10, y=0.995)
