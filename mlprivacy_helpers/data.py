@@ -1,16 +1,19 @@
-"""Offline-capable loaders for MNIST and CIFAR-10, plus subset and scaling helpers.
+"""Offline-capable loaders for MNIST, CIFAR-10 and the Olivetti faces, plus subset helpers.
 
 ``load_mnist()`` and ``load_cifar10()`` return exactly what
 ``tf.keras.datasets.<name>.load_data()`` returns -- ``(x_train, y_train), (x_test, y_test)``
-as uint8 arrays of the same shapes -- but look for a local copy first:
+as uint8 arrays of the same shapes; ``load_olivetti_faces()`` returns ``(images, target)``
+as uint8 arrays. Each looks for a local copy first:
 
-1. the folder named by ``MLPRIVACY_DATA`` (files ``mnist.npz`` / ``cifar10.npz`` in the
-   layout of Keras' ``mnist.npz``: arrays ``x_train``, ``y_train``, ``x_test``, ``y_test``);
+1. the folder named by ``MLPRIVACY_DATA`` (``mnist.npz`` / ``cifar10.npz`` in the layout of
+   Keras' ``mnist.npz``: arrays ``x_train``, ``y_train``, ``x_test``, ``y_test``;
+   ``olivetti_faces.npz``: arrays ``images``, ``target``);
 2. the per-user cache, ``$XDG_CACHE_HOME/mlprivacy/data`` (default ``~/.cache/...``);
-3. a download through Keras, stored in that cache (written atomically: temp file + rename).
+3. a download (Keras for MNIST and CIFAR-10, scikit-learn's ``fetch_olivetti_faces`` for the
+   faces), stored in that cache (written atomically: temp file + rename).
 
 A missing, wrong or corrupt file raises :class:`DatasetUnavailableError` naming the file
-and the fix. Used by notebooks 02 (CIFAR-10) and 03 (MNIST).
+and the fix. Used by notebooks 02 (CIFAR-10) and 03 (MNIST, Olivetti faces).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import os
 import socket
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,18 +55,31 @@ class DatasetUnavailableError(RuntimeError):
 class _Spec:
     name: str
     filename: str
-    x_train: tuple[int, ...]
-    y_train: tuple[int, ...]
-    x_test: tuple[int, ...]
-    y_test: tuple[int, ...]
+    shapes: tuple[tuple[str, tuple[int, ...]], ...]  # (array name, shape), in file order
+    labels: tuple[str, ...]  # the arrays holding class labels 0..num_classes-1
     num_classes: int = 10
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(key for key, _ in self.shapes)
 
-_MNIST = _Spec("mnist", "mnist.npz", (60000, 28, 28), (60000,), (10000, 28, 28), (10000,))
-_CIFAR10 = _Spec(
+
+def _keras_spec(name: str, filename: str, x_train, y_train, x_test, y_test) -> _Spec:
+    shapes = (("x_train", x_train), ("y_train", y_train), ("x_test", x_test), ("y_test", y_test))
+    return _Spec(name, filename, shapes, ("y_train", "y_test"))
+
+
+_MNIST = _keras_spec("mnist", "mnist.npz", (60000, 28, 28), (60000,), (10000, 28, 28), (10000,))
+_CIFAR10 = _keras_spec(
     "cifar10", "cifar10.npz", (50000, 32, 32, 3), (50000, 1), (10000, 32, 32, 3), (10000, 1)
 )
-_KEYS = ("x_train", "y_train", "x_test", "y_test")
+_OLIVETTI = _Spec(
+    "olivetti_faces",
+    "olivetti_faces.npz",
+    (("images", (400, 64, 64)), ("target", (400,))),
+    ("target",),
+    num_classes=40,
+)
 
 
 def data_cache_dir() -> Path:
@@ -73,24 +90,24 @@ def data_cache_dir() -> Path:
 
 def _fix_hint(spec: _Spec) -> str:
     return (
-        f"Fix: put a copy of {spec.filename} (arrays x_train, y_train, x_test, y_test, uint8) "
+        f"Fix: put a copy of {spec.filename} (arrays {', '.join(spec.keys)}, uint8) "
         f"in a folder and set MLPRIVACY_DATA to that folder (in a workshop or CI this is "
         f"usually ../shared/data), or run once with internet access so the file is "
         f"downloaded into {data_cache_dir()}."
     )
 
 
-def _read_npz(path: Path, spec: _Spec) -> tuple[ArrayPair, ArrayPair]:
+def _read_npz(path: Path, spec: _Spec) -> dict[str, np.ndarray]:
     """Load and validate one ``.npz`` file; raise DatasetUnavailableError naming it."""
     try:
         with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in _KEYS if k not in npz.files]
+            missing = [k for k in spec.keys if k not in npz.files]
             if missing:
                 raise DatasetUnavailableError(
                     f"{path} is not a {spec.name} file: missing arrays {missing} "
                     f"(found {sorted(npz.files)}). {_fix_hint(spec)}"
                 )
-            arrays = {k: npz[k] for k in _KEYS}
+            arrays = {k: npz[k] for k in spec.keys}
     except DatasetUnavailableError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
@@ -99,13 +116,12 @@ def _read_npz(path: Path, spec: _Spec) -> tuple[ArrayPair, ArrayPair]:
             f"({type(exc).__name__}: {exc}); it may be truncated or corrupt. {_fix_hint(spec)}"
         ) from exc
     _validate(arrays, path, spec)
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+    return arrays
 
 
 def _validate(arrays: dict[str, np.ndarray], path: Path | str, spec: _Spec) -> None:
-    for key in _KEYS:
+    for key, expected in spec.shapes:
         arr = arrays[key]
-        expected = getattr(spec, key)
         if arr.dtype != np.uint8:
             raise DatasetUnavailableError(
                 f"{path}: {key} has dtype {arr.dtype}, expected uint8. {_fix_hint(spec)}"
@@ -114,7 +130,7 @@ def _validate(arrays: dict[str, np.ndarray], path: Path | str, spec: _Spec) -> N
             raise DatasetUnavailableError(
                 f"{path}: {key} has shape {arr.shape}, expected {expected}. {_fix_hint(spec)}"
             )
-    for key in ("y_train", "y_test"):
+    for key in spec.labels:
         labels = arrays[key]
         if labels.size and labels.max() >= spec.num_classes:
             top = spec.num_classes - 1
@@ -138,16 +154,68 @@ def _save_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
         raise
 
 
-def _download(spec: _Spec) -> dict[str, np.ndarray]:
-    """Download through Keras with a socket timeout, so no network fails fast, not hangs."""
+def _download_keras(spec: _Spec) -> dict[str, np.ndarray]:
+    """Download MNIST or CIFAR-10 through Keras (uint8 arrays, as stored)."""
     import tensorflow as tf  # imported lazily: loading a local file needs no TensorFlow
 
     loader = {"mnist": tf.keras.datasets.mnist, "cifar10": tf.keras.datasets.cifar10}[spec.name]
+    (x_train, y_train), (x_test, y_test) = loader.load_data()
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def olivetti_to_uint8(images: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+    """Return scikit-learn's Olivetti faces as the offline file's uint8 arrays.
+
+    ``fetch_olivetti_faces().images`` holds the original grey levels ``k`` (integers, the
+    darkest 0) divided by the largest one, ``M``: float32 values ``k / M``. ``M`` is the
+    reciprocal of the smallest gap between distinct values, so ``round(images * M)`` gives
+    the original uint8 pixels back exactly. Returns ``{"images": (400, 64, 64) uint8,
+    "target": (400,) uint8}``. Raises :class:`DatasetUnavailableError` when the values are
+    not such a scaled 8-bit image set. Used by :func:`load_olivetti_faces`.
+    """
+    faces = np.asarray(images, dtype=np.float64)
+    levels = np.unique(faces)
+    if faces.size == 0 or levels[0] != 0.0 or levels[-1] != 1.0 or len(levels) < 2:
+        raise DatasetUnavailableError(
+            "scikit-learn's Olivetti faces are not grey levels scaled to [0, 1] "
+            f"(range {faces.min() if faces.size else 'empty'}..{faces.max() if faces.size else ''})"
+        )
+    top = float(np.round(1.0 / np.diff(levels).min()))
+    pixels = np.round(faces * top)
+    if not 1 <= top <= 255 or np.abs(faces * top - pixels).max() > 1e-3:
+        raise DatasetUnavailableError(
+            "scikit-learn's Olivetti faces are not 8-bit grey levels divided by their maximum"
+        )
+    return {
+        "images": pixels.astype(np.uint8),
+        "target": np.asarray(target).astype(np.uint8),
+    }
+
+
+def _download_olivetti(spec: _Spec) -> dict[str, np.ndarray]:
+    """Download the Olivetti faces through scikit-learn and convert them to uint8."""
+    from sklearn.datasets import fetch_olivetti_faces  # lazily: local files need no sklearn
+
+    faces = fetch_olivetti_faces(shuffle=False, download_if_missing=True)
+    return olivetti_to_uint8(faces.images, faces.target)
+
+
+_DOWNLOADERS: dict[str, Callable[[_Spec], dict[str, np.ndarray]]] = {
+    "mnist": _download_keras,
+    "cifar10": _download_keras,
+    "olivetti_faces": _download_olivetti,
+}
+
+
+def _download(spec: _Spec) -> dict[str, np.ndarray]:
+    """Download ``spec`` with a socket timeout, so no network fails fast, not hangs."""
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_SOCKET_TIMEOUT)
     try:
-        (x_train, y_train), (x_test, y_test) = loader.load_data()
-    except Exception as exc:  # Keras wraps network errors in a bare Exception
+        return _DOWNLOADERS[spec.name](spec)
+    except DatasetUnavailableError as exc:
+        raise DatasetUnavailableError(f"{exc}. {_fix_hint(spec)}") from exc
+    except Exception as exc:  # Keras wraps network errors in a bare Exception; sklearn: URLError
         raise DatasetUnavailableError(
             f"No local copy of {spec.filename} was found and the download failed "
             f"({type(exc).__name__}: {exc}). Looked in: "
@@ -156,10 +224,9 @@ def _download(spec: _Spec) -> dict[str, np.ndarray]:
         ) from exc
     finally:
         socket.setdefaulttimeout(previous)
-    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
-def _load(spec: _Spec) -> tuple[ArrayPair, ArrayPair]:
+def _load(spec: _Spec) -> dict[str, np.ndarray]:
     data_dir = os.environ.get("MLPRIVACY_DATA", "").strip()
     if data_dir:
         candidate = Path(data_dir).expanduser() / spec.filename
@@ -174,6 +241,10 @@ def _load(spec: _Spec) -> tuple[ArrayPair, ArrayPair]:
         _save_atomic(cached, arrays)
     except OSError:
         pass  # a read-only home folder only costs a re-download next time
+    return arrays
+
+
+def _keras_pairs(arrays: dict[str, np.ndarray]) -> tuple[ArrayPair, ArrayPair]:
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
@@ -183,7 +254,7 @@ def load_mnist() -> tuple[ArrayPair, ArrayPair]:
     Shapes: (60000, 28, 28), (60000,), (10000, 28, 28), (10000,). Used by notebook 03.
     Raises :class:`DatasetUnavailableError` when no valid copy can be found or fetched.
     """
-    return _load(_MNIST)
+    return _keras_pairs(_load(_MNIST))
 
 
 def load_cifar10() -> tuple[ArrayPair, ArrayPair]:
@@ -193,7 +264,21 @@ def load_cifar10() -> tuple[ArrayPair, ArrayPair]:
     official class indices (see ``CIFAR10_CLASSES``). Used by notebook 02.
     Raises :class:`DatasetUnavailableError` when no valid copy can be found or fetched.
     """
-    return _load(_CIFAR10)
+    return _keras_pairs(_load(_CIFAR10))
+
+
+def load_olivetti_faces() -> ArrayPair:
+    """Return the Olivetti (AT&T) faces as ``(images, target)``, uint8.
+
+    ``images`` has shape (400, 64, 64), upright grey images; ``target`` (400,) holds the
+    person, 0..39, ten consecutive images per person (scikit-learn's order, unshuffled).
+    Looks in ``MLPRIVACY_DATA``, then the per-user cache, then downloads through
+    ``sklearn.datasets.fetch_olivetti_faces`` (converted by :func:`olivetti_to_uint8`).
+    Credit: Olivetti Research Laboratory / AT&T Laboratories Cambridge. Used by notebook 03.
+    Raises :class:`DatasetUnavailableError` when no valid copy can be found or fetched.
+    """
+    arrays = _load(_OLIVETTI)
+    return arrays["images"], arrays["target"]
 
 
 def balanced_indices(

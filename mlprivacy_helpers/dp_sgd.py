@@ -648,3 +648,23 @@ def dp_sgd_epsilons(
         for scheme, event in events.items()
         for accountant in ACCOUNTANTS
     }
+
+
+def group_privacy(epsilon: float, delta: float, k: int) -> tuple[float, float]:
+    """Return the ``(ε_k, δ_k)`` that ``(ε, δ)``-DP implies for a group of ``k`` records.
+
+    Group privacy (Dwork and Roth, 2014, Theorem 2.2 and its (ε, δ) form): datasets that
+    differ in ``k`` records are ``(k ε, k e^{(k-1) ε} δ)``-indistinguishable. ``δ_k`` is
+    returned as computed; at or above 1 the guarantee is vacuous. Used by notebook 03
+    (person-level ε for a person with ``k`` training images).
+    """
+    if not math.isfinite(epsilon) or epsilon < 0:
+        raise ValueError(f"epsilon must be finite and non-negative, got {epsilon}")
+    if not 0 <= delta < 1:
+        raise ValueError(f"delta must be in [0, 1), got {delta}")
+    k = _check_int("k", k)
+    if delta == 0:
+        return k * epsilon, 0.0
+    exponent = (k - 1) * epsilon + math.log(k)
+    group_delta = math.exp(exponent) * delta if exponent < 700 else math.inf
+    return k * epsilon, group_delta

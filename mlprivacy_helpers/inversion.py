@@ -21,9 +21,12 @@ from art.estimators.classification import TensorFlowV2Classifier
 
 __all__ = [
     "CompiledTensorFlowV2Classifier",
+    "EigenfaceRecogniser",
     "class_mean_images",
+    "own_and_nearest_other",
     "pearson_matrix",
     "pearson_to_class_mean",
+    "top_k_rate",
 ]
 
 
@@ -264,3 +267,94 @@ def time_miface(
         inversions = attack.infer(x0, targets)
         seconds.append(time.perf_counter() - start)
     return float(np.median(seconds)) / max_iter, inversions
+
+
+def own_and_nearest_other(
+    inversions: np.ndarray, class_means: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each inversion's correlation with its own class mean and with the closest other.
+
+    ``inversions[i]`` targets class ``i``; returns two arrays of shape ``(n,)``: the Pearson
+    correlation with ``class_means[i]`` and the largest correlation with any
+    ``class_means[j]``, ``j != i``. Used by notebook 03 (faces: own person's mean face vs
+    the most similar other person's).
+    """
+    corr = pearson_matrix(inversions, class_means)
+    n = len(corr)
+    if corr.shape[1] < 2 or corr.shape[1] < n:
+        raise ValueError(f"need a class mean for each of the {n} inversions and at least 2 means")
+    own = corr[np.arange(n), np.arange(n)]
+    others = corr.copy()
+    others[np.arange(n), np.arange(n)] = -np.inf
+    return own, others.max(axis=1)
+
+
+class EigenfaceRecogniser:
+    """An independent face recogniser: eigenfaces (PCA) and nearest neighbour.
+
+    The classic recogniser of Turk and Pentland (1991), built from scikit-learn's ``PCA``:
+    every image is centred and scaled to unit length (so brightness and contrast do not
+    matter), projected onto the first ``n_components`` principal components of the training
+    images, and scaled to unit length again. A query's score for person ``p`` is its largest
+    cosine similarity with any training image of ``p``. It shares no code or training with
+    the attacked Keras models. Used by notebook 03 to identify MIFace inversions.
+    """
+
+    def __init__(self, n_components: int = 50) -> None:
+        if isinstance(n_components, bool) or not isinstance(n_components, int | np.integer):
+            raise TypeError(f"n_components must be an int, got {type(n_components).__name__}")
+        if n_components < 1:
+            raise ValueError(f"n_components must be positive, got {n_components}")
+        self.n_components = int(n_components)
+
+    def _embed(self, images: np.ndarray) -> np.ndarray:
+        z = self._pca.transform(_centred_rows(images, "images"))
+        norms = np.linalg.norm(z, axis=1, keepdims=True)
+        return np.divide(z, norms, out=np.zeros_like(z), where=norms > 0)
+
+    def fit(self, images: np.ndarray, labels: np.ndarray) -> EigenfaceRecogniser:
+        """Fit the components on ``images`` of people ``labels`` (training images only).
+
+        Returns ``self``.
+        """
+        from sklearn.decomposition import PCA
+
+        labels = np.asarray(labels).reshape(-1)
+        if len(images) != len(labels):
+            raise ValueError(f"images and labels differ in length: {len(images)} vs {len(labels)}")
+        if self.n_components > min(len(labels), np.asarray(images[0]).size):
+            raise ValueError(f"n_components={self.n_components} exceeds the number of images")
+        self._pca = PCA(self.n_components, random_state=0).fit(_centred_rows(images, "images"))
+        self.classes_ = np.unique(labels)
+        self._labels = labels
+        self._train = self._embed(images)
+        return self
+
+    def scores(self, images: np.ndarray) -> np.ndarray:
+        """Return ``(n_queries, n_classes)`` similarity scores (columns: ``classes_``)."""
+        if not hasattr(self, "_pca"):
+            raise RuntimeError("call fit() first")
+        sims = self._embed(images) @ self._train.T
+        return np.stack([sims[:, self._labels == c].max(axis=1) for c in self.classes_], axis=1)
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """Return the best-scoring person for each image."""
+        return self.classes_[self.scores(images).argmax(axis=1)]
+
+
+def top_k_rate(scores: np.ndarray, targets: np.ndarray, k: int) -> float:
+    """Return the fraction of rows of ``scores`` whose ``targets`` column is among the top k.
+
+    ``scores`` has shape ``(n, n_classes)`` (higher = more likely), ``targets`` ``(n,)``
+    column indices. Ties count against the target (a constant row is never a hit unless
+    ``k >= n_classes``). Used by notebook 03 (top-1 and top-5 identification).
+    """
+    scores = np.asarray(scores, dtype=float)
+    targets = np.asarray(targets).reshape(-1)
+    if scores.ndim != 2 or len(scores) != len(targets):
+        raise ValueError(f"scores must be (n, n_classes) for {len(targets)} targets")
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= scores.shape[1]:
+        raise ValueError(f"k must be an int in 1..{scores.shape[1]}, got {k!r}")
+    own = scores[np.arange(len(targets)), targets]
+    better_or_equal = (scores >= own[:, None]).sum(axis=1) - 1  # other classes at least as good
+    return float(np.mean(better_or_equal < k))

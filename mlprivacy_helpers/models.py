@@ -81,3 +81,41 @@ def mnist_judge(num_classes: int = 10):
         ],
         name="mnist_judge",
     )
+
+
+def faces_softmax(num_classes: int = 40, input_shape: tuple[int, int, int] = (64, 64, 1)):
+    """Return Fredrikson et al.'s simplest face recogniser: softmax regression (logits).
+
+    Flatten -> Dense(num_classes): one weight per pixel and person. Notebook 03 (Olivetti
+    faces, 64x64 grey, 40 people); compile with ``from_logits=True``.
+    """
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    return tf.keras.Sequential(
+        [layers.Input(shape=input_shape), layers.Flatten(), layers.Dense(num_classes)],
+        name="faces_softmax",
+    )
+
+
+def faces_mlp(
+    hidden: int = 128, num_classes: int = 40, input_shape: tuple[int, int, int] = (64, 64, 1)
+):
+    """Return notebook 03's small face MLP (logits), after Fredrikson et al.'s MLP.
+
+    Flatten -> Dense(hidden, sigmoid) -> Dense(num_classes). Sigmoid hidden units as in the
+    paper (which used 3000); with ReLU units and raw [0, 1] pixels plain SGD left this
+    model at chance on the Olivetti faces.
+    """
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    if hidden < 1:
+        raise ValueError(f"hidden must be positive, got {hidden}")
+    return tf.keras.Sequential(
+        [
+            layers.Input(shape=input_shape),
+            layers.Flatten(),
+            layers.Dense(hidden, activation="sigmoid"),
+            layers.Dense(num_classes),
+        ],
+        name="faces_mlp",
+    )

@@ -40,11 +40,18 @@ ABS_FLOOR = 0.02  # for values of 0.05 and more (AUCs, accuracies, correlations)
 ABS_FLOOR_FROM = 0.05
 REL_FLOOR = 0.05
 SPREAD_FACTOR = 3.0
-# Keys counted in tenths (10 digits judged): one or two digits may flip on another machine.
+# Keys counted in tenths (10 digits judged): one or two digits may flip on another machine;
+# keys counted in fortieths (40 faces identified): up to four faces may flip.
 # TPRs at a low FPR count a few dozen members of 2 500: a retrained model moves them by a few.
 # One-run audit bounds count correct guesses about canaries on the same scale.
 MIN_TOL = {
     "judge_accuracy": 0.2,
+    "dp_mnist_judge_accuracy": 0.2,
+    "faces_top1_identification": 0.1,
+    "faces_top5_identification": 0.1,
+    "faces_mlp_top1_identification": 0.1,
+    "dp_faces_top1_identification": 0.1,
+    "dp_faces_top5_identification": 0.1,
     "tpr_at_1pct_fpr": 0.01,
     "tpr_at_01pct_fpr": 0.005,
     "tpr_at_1pct_by_k": 0.01,

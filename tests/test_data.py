@@ -278,3 +278,137 @@ def test_configured_offline_copy_is_real_mnist_and_cifar10():
     (_, y_train), (_, y_test) = data.load_cifar10()
     assert np.bincount(y_train[:, 0]).tolist() == [5000] * 10
     assert np.bincount(y_test[:, 0]).tolist() == [1000] * 10
+
+
+# --- Olivetti faces ------------------------------------------------------------------------
+
+
+def fake_olivetti(seed: int = 0, top: int = 242) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, top + 1, (400, 64, 64)).astype(np.uint8)
+    images[0, 0, 0], images[0, 0, 1] = 0, top  # the darkest and brightest level occur
+    return {"images": images, "target": (np.arange(400) // 10).astype(np.uint8)}
+
+
+def as_sklearn_images(images: np.ndarray) -> np.ndarray:
+    """What scikit-learn's fetch_olivetti_faces makes of the original grey levels."""
+    faces = np.float32(images)
+    faces = faces - faces.min()
+    faces /= faces.max()
+    return faces
+
+
+def test_olivetti_file_is_returned_as_stored(data_dir):
+    arrays = fake_olivetti()
+    np.savez(data_dir / "olivetti_faces.npz", **arrays)
+    images, target = data.load_olivetti_faces()
+    assert images.dtype == np.uint8 and target.dtype == np.uint8
+    assert images.shape == (400, 64, 64) and target.shape == (400,)
+    np.testing.assert_array_equal(images, arrays["images"])
+    np.testing.assert_array_equal(target, arrays["target"])
+
+
+@pytest.mark.parametrize(
+    ("change", "pattern"),
+    [
+        (lambda a: a.update(images=a["images"][:, :, :63]), r"images has shape \(400, 64, 63\)"),
+        (lambda a: a.update(images=a["images"].astype(np.float32)), "dtype float32"),
+        (lambda a: a.pop("target"), "missing arrays"),
+        (lambda a: a["target"].__setitem__(0, 40), "label 40"),
+    ],
+)
+def test_bad_olivetti_file_is_rejected(data_dir, change, pattern):
+    arrays = fake_olivetti()
+    change(arrays)
+    np.savez(data_dir / "olivetti_faces.npz", **arrays)
+    with pytest.raises(data.DatasetUnavailableError, match=pattern) as info:
+        data.load_olivetti_faces()
+    assert "olivetti_faces.npz" in str(info.value) and "MLPRIVACY_DATA" in str(info.value)
+
+
+def test_truncated_olivetti_file_names_the_file(data_dir):
+    path = data_dir / "olivetti_faces.npz"
+    np.savez(path, **fake_olivetti())
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    with pytest.raises(data.DatasetUnavailableError, match="olivetti_faces.npz"):
+        data.load_olivetti_faces()
+
+
+@pytest.mark.parametrize("top", [242, 255, 37])
+def test_sklearn_faces_convert_back_to_the_original_grey_levels(top):
+    arrays = fake_olivetti(seed=top, top=top)
+    converted = data.olivetti_to_uint8(as_sklearn_images(arrays["images"]), np.arange(400) // 10)
+    np.testing.assert_array_equal(converted["images"], arrays["images"])
+    np.testing.assert_array_equal(converted["target"], arrays["target"])
+    assert converted["images"].dtype == np.uint8 and converted["target"].dtype == np.uint8
+
+
+def test_sklearn_faces_that_are_not_scaled_grey_levels_are_refused():
+    with pytest.raises(data.DatasetUnavailableError, match=r"scaled to \[0, 1\]"):
+        data.olivetti_to_uint8(np.full((2, 2), 0.5), np.zeros(2))
+    noise = np.random.default_rng(0).random((4, 64, 64))
+    noise[0, 0, :2] = 0.0, 1.0
+    with pytest.raises(data.DatasetUnavailableError, match="8-bit"):
+        data.olivetti_to_uint8(noise, np.zeros(4))
+
+
+def fake_fetch(arrays, calls):
+    from sklearn.utils import Bunch
+
+    def fetch(**kwargs):
+        calls.append(kwargs)
+        return Bunch(images=as_sklearn_images(arrays["images"]), target=np.arange(400) // 10)
+
+    return fetch
+
+
+def test_olivetti_download_is_converted_cached_atomically_and_reused(monkeypatch):
+    monkeypatch.delenv("MLPRIVACY_DATA", raising=False)
+    import sklearn.datasets
+
+    arrays, calls = fake_olivetti(seed=4), []
+    monkeypatch.setattr(sklearn.datasets, "fetch_olivetti_faces", fake_fetch(arrays, calls))
+    images, target = data.load_olivetti_faces()
+    np.testing.assert_array_equal(images, arrays["images"])
+    np.testing.assert_array_equal(target, arrays["target"])
+    assert calls == [{"shuffle": False, "download_if_missing": True}]
+    cached = data.data_cache_dir() / "olivetti_faces.npz"
+    assert cached.is_file()
+    assert not [p for p in cached.parent.iterdir() if p.name.endswith(".tmp")]
+
+    def network_down(**kwargs):
+        raise urllib.error.URLError("offline")
+
+    monkeypatch.setattr(sklearn.datasets, "fetch_olivetti_faces", network_down)
+    again, _ = data.load_olivetti_faces()  # served from the cache, no download
+    np.testing.assert_array_equal(again, arrays["images"])
+
+
+def test_olivetti_offline_fails_fast_naming_file_and_variable(data_dir, monkeypatch):
+    import sklearn.datasets
+
+    seen = {}
+
+    def refuse(**kwargs):
+        seen["timeout"] = socket.getdefaulttimeout()
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(sklearn.datasets, "fetch_olivetti_faces", refuse)
+    with pytest.raises(data.DatasetUnavailableError) as info:
+        data.load_olivetti_faces()
+    message = str(info.value)
+    assert "olivetti_faces.npz" in message and "MLPRIVACY_DATA" in message
+    assert "URLError" in message
+    assert seen["timeout"] == data.DOWNLOAD_SOCKET_TIMEOUT
+    assert socket.getdefaulttimeout() is None
+
+
+def test_configured_offline_copy_is_the_olivetti_faces():
+    """With the offline copy configured, check it is scikit-learn's Olivetti faces."""
+    import os
+
+    if not (Path(os.environ.get("MLPRIVACY_DATA", "")) / "olivetti_faces.npz").is_file():
+        pytest.skip("MLPRIVACY_DATA does not point at an offline dataset copy")
+    images, target = data.load_olivetti_faces()
+    assert target.tolist() == [p for p in range(40) for _ in range(10)]
+    assert images.min() == 0 and 200 < images.max() <= 255

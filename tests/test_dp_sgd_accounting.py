@@ -115,3 +115,19 @@ def test_bad_arguments_raise():
         pa.epsilon("event", 1e-5)
     with pytest.raises(ValueError, match="exceed"):
         pa.steps_per_epoch(10, 20)
+
+
+def test_group_privacy_formula():
+    # k records: (k eps, k e^{(k-1) eps} delta); one record changes nothing.
+    assert pa.group_privacy(0.5, 1e-6, 1) == (0.5, 1e-6)
+    eps_k, delta_k = pa.group_privacy(0.5, 1e-6, 7)
+    assert eps_k == pytest.approx(3.5)
+    assert delta_k == pytest.approx(7 * math.exp(3.0) * 1e-6)
+    assert pa.group_privacy(2.0, 0.0, 7) == (14.0, 0.0)
+    assert pa.group_privacy(300.0, 1e-6, 7)[1] == math.inf  # vacuous, not an overflow
+    with pytest.raises(ValueError, match="epsilon"):
+        pa.group_privacy(math.inf, 1e-6, 7)
+    with pytest.raises(ValueError, match="delta"):
+        pa.group_privacy(1.0, 1.0, 7)
+    with pytest.raises(ValueError, match="k must be"):
+        pa.group_privacy(1.0, 1e-6, 0)

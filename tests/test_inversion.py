@@ -242,3 +242,104 @@ def test_start_comparison_shows_each_target_its_own_start():
     np.testing.assert_allclose(shown, np.arange(10) / 10, atol=1e-6)
     assert fig.axes[22 + 4].get_title() == "3: p=0.99"
     plt.close(fig)
+
+
+def test_own_and_nearest_other():
+    means = np.random.default_rng(0).uniform(size=(4, 8, 8))
+    inv = means + 0.01 * np.random.default_rng(1).normal(size=means.shape)
+    own, other = inversion.own_and_nearest_other(inv, means)
+    assert own.shape == other.shape == (4,)
+    assert np.all(own > 0.99) and np.all(other < own)
+    full = inversion.pearson_matrix(inv, means)
+    np.testing.assert_allclose(other[0], full[0, 1:].max())
+    with pytest.raises(ValueError, match="class mean"):
+        inversion.own_and_nearest_other(inv, means[:2])
+
+
+def fake_people(n_people=6, per_person=5, seed=0):
+    """Each person a fixed random face plus small noise per image."""
+    rng = np.random.default_rng(seed)
+    faces = rng.uniform(size=(n_people, 16, 16))
+    x = np.repeat(faces, per_person, axis=0) + 0.05 * rng.normal(
+        size=(n_people * per_person, 16, 16)
+    )
+    return faces, x, np.repeat(np.arange(n_people), per_person)
+
+
+def test_eigenface_recogniser_identifies_people_and_ignores_contrast():
+    faces, x, y = fake_people()
+    rec = inversion.EigenfaceRecogniser(n_components=10).fit(x, y)
+    # brightness and contrast changes of a person's face do not change who it is
+    queries = 0.3 * faces + 0.5
+    np.testing.assert_array_equal(rec.predict(queries), np.arange(6))
+    scores = rec.scores(queries)
+    assert scores.shape == (6, 6) and np.all(scores <= 1 + 1e-9)
+    assert inversion.top_k_rate(scores, np.arange(6), 1) == 1.0
+    with pytest.raises(ValueError, match="n_components"):
+        inversion.EigenfaceRecogniser(n_components=100).fit(x, y)
+    with pytest.raises(TypeError, match="n_components"):
+        inversion.EigenfaceRecogniser(n_components=2.5)
+    with pytest.raises(RuntimeError, match="fit"):
+        inversion.EigenfaceRecogniser().scores(queries)
+
+
+def test_top_k_rate_counts_ties_against_the_target():
+    scores = np.array([[0.9, 0.1, 0.0], [0.5, 0.4, 0.6], [0.2, 0.2, 0.2]])
+    targets = np.array([0, 0, 1])
+    assert inversion.top_k_rate(scores, targets, 1) == pytest.approx(1 / 3)
+    assert inversion.top_k_rate(scores, targets, 2) == pytest.approx(2 / 3)
+    assert inversion.top_k_rate(scores, targets, 3) == 1.0
+    with pytest.raises(ValueError, match="k must be"):
+        inversion.top_k_rate(scores, targets, 4)
+    with pytest.raises(ValueError, match="scores"):
+        inversion.top_k_rate(scores[:2], targets, 1)
+
+
+def test_faces_grid_figure():
+    rng = np.random.default_rng(0)
+    inv, train = rng.uniform(size=(10, 8, 8, 1)), rng.uniform(size=(10, 2, 8, 8, 1))
+    fig = inversion_plots.faces_grid(
+        inv, train, identified=[0, 1, 2, 9] + list(range(4, 10)), per_row=4
+    )
+    assert len(fig.axes) == 3 * 4 * 3  # 3 rows of 4 people, 3 images each
+    first, wrong = fig.axes[0], fig.axes[3 * 3]
+    assert first.get_title(loc="left") == "person 0" and wrong.get_title(loc="left") == "person 3"
+    assert wrong.texts[0].get_text() == "9"
+    assert (
+        first.texts[0].get_bbox_patch().get_facecolor()
+        != wrong.texts[0].get_bbox_patch().get_facecolor()
+    )
+    np.testing.assert_allclose(fig.axes[1].images[0].get_array(), train[0, 0, ..., 0])
+    shown = fig.axes[0].images[0].get_array()  # contrast-stretched to [0, 1]
+    assert shown.min() == 0 and shown.max() == 1
+    np.testing.assert_allclose(shown, (inv[0, ..., 0] - inv[0].min()) / np.ptp(inv[0]), atol=1e-6)
+    assert not fig.axes[-1].axison  # the two unused blocks of the last row stay empty
+    assert "recogniser" in fig._suptitle.get_text()
+    plt.close(fig)
+    raw = inversion_plots.faces_grid(0.1 * inv, train, stretch=False)
+    np.testing.assert_allclose(raw.axes[0].images[0].get_array(), 0.1 * inv[0, ..., 0], rtol=1e-6)
+    assert "stretched" not in raw._suptitle.get_text()
+    plt.close(raw)
+    with pytest.raises(ValueError, match="training_images"):
+        inversion_plots.faces_grid(inv, train[:5])
+    with pytest.raises(ValueError, match="identified"):
+        inversion_plots.faces_grid(inv, train, identified=[0])
+
+
+def test_metrics_vs_epsilon_figure():
+    eps = {"MNIST": [2.0, 0.5, np.inf], "faces": [np.inf, 10.0]}
+    metrics = {
+        "MNIST": {"judge accuracy": [0.6, 0.3, 0.9]},
+        "faces": {"top-1": [1.0, 0.2], "top-5": [1.0, 0.5]},
+    }
+    fig = inversion_plots.metrics_vs_epsilon(eps, metrics, {"faces": {"top-1": 0.025}})
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_xticklabels()] == ["0.5", "2", "∞\n(non-private)"]
+    np.testing.assert_allclose(left.get_lines()[0].get_ydata(), [0.3, 0.6, 0.9])  # sorted by ε
+    np.testing.assert_allclose(right.get_lines()[0].get_ydata(), [0.2, 1.0])
+    assert len(right.get_lines()) == 3  # top-1, its chance line, top-5
+    plt.close(fig)
+    with pytest.raises(ValueError, match="values"):
+        inversion_plots.metrics_vs_epsilon({"a": [1.0]}, {"a": {"m": [0.1, 0.2]}})
+    with pytest.raises(ValueError, match="positive"):
+        inversion_plots.metrics_vs_epsilon({"a": [0.0]}, {"a": {"m": [0.1]}})

@@ -37,7 +37,28 @@ def test_judge_differs_from_the_attacked_model():
     assert [type(x).__name__ for x in judge.layers] != [type(x).__name__ for x in attacked.layers]
 
 
-@pytest.mark.parametrize("builder", [models.cifar10_cnn, models.mnist_convnet, models.mnist_judge])
+@pytest.mark.parametrize(
+    "builder",
+    [
+        models.cifar10_cnn,
+        models.mnist_convnet,
+        models.mnist_judge,
+        models.faces_softmax,
+        models.faces_mlp,
+    ],
+)
 def test_builders_reject_too_few_classes(builder):
     with pytest.raises(ValueError, match="num_classes"):
         builder(num_classes=1)
+
+
+def test_face_models_are_softmax_regression_and_a_sigmoid_mlp():
+    softmax = models.faces_softmax()
+    assert [type(x).__name__ for x in softmax.layers] == ["Flatten", "Dense"]
+    assert softmax.output_shape == (None, 40) and softmax.count_params() == 4096 * 40 + 40
+    mlp = models.faces_mlp(hidden=16)
+    assert mlp.layers[1].get_config()["activation"] == "sigmoid"
+    assert mlp.layers[-1].get_config()["activation"] == "linear"  # logits
+    assert mlp.output_shape == (None, 40)
+    with pytest.raises(ValueError, match="hidden"):
+        models.faces_mlp(hidden=0)

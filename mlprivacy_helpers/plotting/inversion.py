@@ -200,3 +200,143 @@ def start_comparison(
     fig.suptitle("Inversions from different start points (title: target digit, confidence)")
     fig.tight_layout()
     return fig
+
+
+def faces_grid(
+    inversions: np.ndarray,
+    training_images: np.ndarray,
+    identified: Sequence[int] | None = None,
+    per_row: int = 5,
+    stretch: bool = True,
+) -> Figure:
+    """Return a grid of people: each person's inversion beside training images of theirs.
+
+    ``inversions[p]`` is the inversion for person ``p``; ``training_images[p]`` holds a few
+    (e.g. two) of that person's training images, shape ``(n_people, n_shown, H, W[, 1])``.
+    Each person is a block of ``1 + n_shown`` columns, ``per_row`` blocks to a row; the
+    inversion is titled with the person's number. With ``identified`` (the person an
+    independent recogniser assigns to each inversion) the inversion carries that number in
+    its corner, green when it is the right person, red otherwise. With ``stretch`` (the
+    default) each inversion is drawn contrast-stretched to its own minimum and maximum (the
+    raw inversions are faint: MIFace from zeros only raises a few pixels); training images
+    are drawn as they are. Used by notebook 03, section "From digits to faces".
+    """
+    inv = _as_images(inversions, "inversions")
+    if stretch:
+        low = inv.min(axis=(1, 2), keepdims=True)
+        span = inv.max(axis=(1, 2), keepdims=True) - low
+        inv = np.divide(inv - low, span, out=np.zeros_like(inv), where=span > 0)
+    train = np.asarray(training_images, dtype=np.float32)
+    if train.ndim == 5 and train.shape[-1] == 1:
+        train = train[..., 0]
+    if train.ndim != 4 or train.shape[0] != len(inv) or train.shape[2:] != inv.shape[1:]:
+        raise ValueError(
+            f"training_images must have shape ({len(inv)}, n_shown, {inv.shape[1]}, "
+            f"{inv.shape[2]}), got {train.shape}"
+        )
+    if identified is not None and len(identified) != len(inv):
+        raise ValueError(f"identified has {len(identified)} entries for {len(inv)} inversions")
+    if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
+        raise ValueError(f"per_row must be a positive int, got {per_row!r}")
+    n_people, n_shown = len(inv), train.shape[1]
+    block = 1 + n_shown
+    per_row = min(per_row, n_people)
+    n_rows = -(-n_people // per_row)
+    fig, axes = plt.subplots(
+        n_rows,
+        per_row * block,
+        figsize=(0.95 * per_row * block, 1.2 * n_rows + 0.8),
+        squeeze=False,
+        gridspec_kw={"wspace": 0.06, "hspace": 0.32},
+    )
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.8 / (1.2 * n_rows + 0.8))
+    for ax in axes.flat:
+        ax.axis("off")
+    for p in range(n_people):
+        r, c0 = divmod(p, per_row)
+        c0 *= block
+        ax = axes[r, c0]
+        ax.axis("on")
+        _image(ax, inv[p])
+        for side in ax.spines.values():
+            side.set_edgecolor("#1f4e9c")
+            side.set_linewidth(2)
+        ax.set_title(f"person {p}", fontsize=7, loc="left")
+        if identified is not None:
+            who = int(identified[p])
+            ax.text(
+                0.04,
+                0.96,
+                str(who),
+                transform=ax.transAxes,
+                ha="left",
+                va="top",
+                fontsize=6,
+                fontweight="bold",
+                color="white",
+                bbox={
+                    "boxstyle": "round,pad=0.12",
+                    "fc": _GOOD if who == p else _BAD,
+                    "ec": "none",
+                },
+            )
+        for j in range(n_shown):
+            axes[r, c0 + 1 + j].axis("on")
+            _image(axes[r, c0 + 1 + j], train[p, j])
+    title = "MIFace inversion of each person (blue frame"
+    title += ", contrast-stretched)" if stretch else ")"
+    title += " beside two of their training images"
+    if identified is not None:
+        title += "\ncorner: the person an independent eigenface recogniser sees (green = right)"
+    fig.suptitle(title, fontsize=10, y=0.995)
+    return fig
+
+
+def metrics_vs_epsilon(
+    epsilons: Mapping[str, Sequence[float]],
+    metrics: Mapping[str, Mapping[str, Sequence[float]]],
+    chance: Mapping[str, Mapping[str, float]] | None = None,
+) -> Figure:
+    """Return one panel per model of inversion metrics against the DP-SGD ε.
+
+    ``epsilons[model]`` lists the ε of each trained model, ``math.inf`` for the non-private
+    one; ``metrics[model][name]`` one value per model, in the same order; ``chance[model]
+    [name]`` an optional dashed reference line. Models are placed by decreasing privacy
+    (smallest ε left, non-private "∞" right), evenly spaced. Used by notebook 03, section
+    "Does DP-SGD stop it?".
+    """
+    if not epsilons:
+        raise ValueError("epsilons must not be empty")
+    if set(epsilons) != set(metrics):
+        raise ValueError(
+            f"epsilons and metrics name different models: {set(epsilons)}, {set(metrics)}"
+        )
+    chance = chance or {}
+    fig, axes = plt.subplots(1, len(epsilons), figsize=(5.2 * len(epsilons), 3.8), squeeze=False)
+    for ax, (model, eps) in zip(axes[0], epsilons.items(), strict=True):
+        eps = np.asarray(eps, dtype=float)
+        if eps.ndim != 1 or len(eps) == 0 or np.any(np.isnan(eps)) or np.any(eps <= 0):
+            raise ValueError(f"epsilons[{model!r}] must be positive numbers, got {eps}")
+        order = np.argsort(eps)
+        pos = np.arange(len(eps))
+        for i, (name, values) in enumerate(metrics[model].items()):
+            values = np.asarray(values, dtype=float)
+            if len(values) != len(eps):
+                raise ValueError(
+                    f"metrics[{model!r}][{name!r}] has {len(values)} values for {len(eps)} models"
+                )
+            ax.plot(pos, values[order], "os^dv"[i % 5] + "-", color=f"C{i}", label=name)
+            level = chance.get(model, {}).get(name)
+            if level is not None:
+                ax.axhline(
+                    level, ls="--", lw=1, color=f"C{i}", alpha=0.7, label=f"chance ({level:g})"
+                )
+        labels = ["∞\n(non-private)" if np.isinf(e) else f"{e:.2g}" for e in eps[order]]
+        ax.set_xticks(pos, labels)
+        ax.set_xlabel("ε of DP-SGD (per training example)")
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_title(model)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
