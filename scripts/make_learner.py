@@ -243,6 +243,7 @@ def learner_notebook(
                         ),
                     )
                 ]
+                cell.execution_count = 1  # nbval compares only the outputs of "run" cells
                 cell.metadata["tags"] = _tags(cell) + ["nbval-check-output"]
         cells.append(cell)
     out.cells = cells

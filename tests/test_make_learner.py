@@ -76,6 +76,7 @@ def test_the_test_build_stores_the_not_attempted_verdicts_for_nbval():
     learner = make_learner.learner_notebook(nb, expect_not_attempted=True)
     checker = learner.cells[-1]
     assert "nbval-check-output" in checker.metadata["tags"]
+    assert checker.execution_count is not None, "nbval refuses outputs of an unrun cell"
     assert checker.outputs[0].text == (
         "Exercise 1: not attempted yet (set the variable and rerun the cell).\n"
         "Bonus: not attempted yet (set the variable and rerun the cell).\n"
