@@ -42,7 +42,8 @@ STUB_TAG = "learner-stub"
 SOLUTION_BLOCK_TAG = "learner-solution"
 CHECKERS = ("check", "check_function", "check_fields")
 # The text every checker prints for an unanswered exercise (mlprivacy_helpers.exercises).
-NOT_ATTEMPTED_LINE = "{name}: not attempted yet (set the variable and rerun the cell).\n"
+NOT_ATTEMPTED = "not attempted yet"
+NOT_ATTEMPTED_LINE = "{name}: " + NOT_ATTEMPTED + " (set the variable and rerun the cell).\n"
 QUESTION = re.compile(r"\*\*Exercise\b|^#{2,4} Exercise\b", re.MULTILINE)
 DETAILS = re.compile(r"<details>.*?</details>", re.DOTALL)
 
@@ -141,6 +142,18 @@ def checker_labels(source: str, where: str = "cell") -> list[str]:
         ):
             labels.append(node.args[0].value)
     return labels
+
+
+def _ends_with_checker_call(source: str) -> bool:
+    """Whether a cell's last statement is a bare checker call (its value: the verdict)."""
+    body = _parse(source, "checker").body
+    last = body[-1] if body else None
+    return (
+        isinstance(last, ast.Expr)
+        and isinstance(last.value, ast.Call)
+        and isinstance(last.value.func, ast.Attribute)
+        and last.value.func.attr in CHECKERS
+    )
 
 
 def _tags(cell: nbformat.NotebookNode) -> list[str]:
@@ -244,6 +257,16 @@ def learner_notebook(
                     )
                 ]
                 cell.execution_count = 1  # nbval compares only the outputs of "run" cells
+                if _ends_with_checker_call(cell.source):
+                    # nbval runs cells without history, so IPython ignores the trailing ";"
+                    # and the verdict is also the cell's value.
+                    cell.outputs.append(
+                        nbformat.v4.new_output(
+                            "execute_result",
+                            data={"text/plain": repr(NOT_ATTEMPTED)},
+                            execution_count=1,
+                        )
+                    )
                 cell.metadata["tags"] = _tags(cell) + ["nbval-check-output"]
         cells.append(cell)
     out.cells = cells

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -77,6 +78,7 @@ def test_the_test_build_stores_the_not_attempted_verdicts_for_nbval():
     checker = learner.cells[-1]
     assert "nbval-check-output" in checker.metadata["tags"]
     assert checker.execution_count is not None, "nbval refuses outputs of an unrun cell"
+    assert checker.outputs[1].data == {"text/plain": "'not attempted yet'"}  # nbval: no ";"
     assert checker.outputs[0].text == (
         "Exercise 1: not attempted yet (set the variable and rerun the cell).\n"
         "Bonus: not attempted yet (set the variable and rerun the cell).\n"
@@ -191,3 +193,28 @@ def test_every_notebook_has_a_learner_edition_without_visible_solutions(path):
 def test_notebooks_01_to_03_have_coding_exercises(path):
     counts = make_learner.summary(nbformat.read(path, as_version=4), path.name)
     assert counts["coding"] >= 4 and counts["numeric"] >= 2, counts
+
+
+def test_nbval_fails_a_learner_edition_whose_checker_does_not_say_not_attempted(tmp_path):
+    # The mechanism `make test` relies on, end to end on a tiny notebook (two kernel starts).
+    checker = 'exercises.check("Exercise 1", my_x, 42);'
+    nb = notebook(
+        new_code_cell("from mlprivacy_helpers import exercises"), *exercise(checker=checker)
+    )
+    learner = make_learner.learner_notebook(nb, expect_not_attempted=True)
+
+    def nbval(edition) -> subprocess.CompletedProcess:
+        path = tmp_path / "01_tiny.ipynb"
+        nbformat.write(edition, path)
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", str(path), "--nbval-lax", "-p", "no:cacheprovider"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+
+    unanswered = nbval(learner)
+    assert unanswered.returncode == 0, unanswered.stdout[-2000:]
+    learner.cells[2].source = "my_x = 42"  # a learner edition that answers the exercise
+    answered = nbval(learner)
+    assert answered.returncode != 0 and "Exercise 1: correct!" in answered.stdout
