@@ -25,8 +25,8 @@ ifneq ($(strip $(MLPRIVACY_DATA)),)
 export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
 endif
 
-.PHONY: test test-browser test-pages update-expected run web-assets lab clean distclean venv \
-	check-platforms wheelhouse
+.PHONY: test test-browser test-pages update-expected run web-assets lab learner clean distclean \
+	venv check-platforms wheelhouse
 
 venv: $(STAMP)
 
@@ -47,14 +47,23 @@ $(STAMP): requirements-lock.txt pyproject.toml
 # `make test-browser` so that no model is trained twice). One pytest run, one summary line.
 # Last, the numbers the notebooks wrote are compared with tests/expected_results_quick.json
 # (scripts/check_results.py): a library upgrade that moves an AUC fails here, not silently.
+# The learner editions (build/test-learner/, see `make learner`) run after the solved notebooks,
+# with the same model cache, and every exercise's checker must print "not attempted yet".
 test: lint $(STAMP)
-	@rm -rf build/test-results
+	@rm -rf build/test-results build/test-learner
+	$(BIN)/python scripts/make_learner.py --expect-not-attempted --out build/test-learner $(NOTEBOOKS)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
 	MLPRIVACY_RESULTS="$(CURDIR)/build/test-results" \
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=900 \
+	$(BIN)/python -m pytest tests notebooks build/test-learner --nbval-lax --nbval-cell-timeout=900 \
 		-p no:cacheprovider -ra --durations=8
 	$(BIN)/python scripts/check_results.py build/test-results
+
+# The learner edition: every notebook with its solution cells replaced by `name = None` stubs
+# and collapsed "Show solution" blocks, in build/learner/ (scripts/make_learner.py, nbformat only).
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+learner: $(STAMP)
+	$(BIN)/python scripts/make_learner.py --out build/learner $(NOTEBOOKS)
 
 # After a deliberate change of the numbers: rewrite the baseline from the last `make test`
 # (add the results folders of repeated runs, RUNS="dir1 dir2", to measure the tolerances).

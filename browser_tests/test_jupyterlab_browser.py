@@ -7,20 +7,33 @@ learner who re-runs cells would (the second pass must show no error either). Ker
 the quick profile unless
 MLPRIVACY_PROFILE says otherwise, with the model cache in MLPRIVACY_CACHE (`.ci/run` shares
 the one `make test` filled, so no model is trained twice). Screenshots: build/screenshots/.
+
+The learner editions (scripts/make_learner.py, written into the server's folder under
+learner/) run too, once each, after the solved notebooks and with the same model cache: every
+exercise must say "not attempted yet", no error may show, and every solution must be folded in
+a closed "Show solution" block.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 from labserver import ROOT, running_lab_server
 from playwright.sync_api import Page, sync_playwright
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LEARNER_EDITIONS = [f"learner/{name}" for name in NOTEBOOKS]
+_spec = importlib.util.spec_from_file_location("make_learner", ROOT / "scripts" / "make_learner.py")
+make_learner = importlib.util.module_from_spec(_spec)
+sys.modules["make_learner"] = make_learner
+_spec.loader.exec_module(make_learner)
 SCREENSHOTS = ROOT / "build" / "screenshots"
 RUN_TIMEOUT_S = float(os.environ.get("MLPRIVACY_BROWSER_TIMEOUT", "1200"))
 # Chromium flags for a machine with no network, no GPU and (in CI) running as root.
@@ -60,8 +73,11 @@ def lab(tmp_path_factory):
         target.write_text(text)
     copies = tmp / "notebooks"
     copies.mkdir()
+    (copies / "learner").mkdir()
     for name in NOTEBOOKS:
         shutil.copy2(ROOT / "notebooks" / name, copies / name)
+        solved = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+        nbformat.write(make_learner.learner_notebook(solved, name), copies / "learner" / name)
     env = dict(os.environ)
     env.setdefault("MLPRIVACY_PROFILE", "quick")
     env.setdefault("MLPRIVACY_RESULTS", str(ROOT / "build" / "browser-results"))
@@ -186,21 +202,43 @@ def move_slider_and_compare(page: Page) -> tuple[str, str]:
     return before, widget_image(page)
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+def exercise_verdicts(page: Page) -> list[str]:
+    """The stdout texts of the notebook's outputs that hold an exercise verdict."""
+    return page.eval_on_selector_all(
+        ".jp-NotebookPanel:not(.lm-mod-hidden) "
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stdout']",
+        "els => els.map(e => e.textContent).filter(t => /^Exercise[^:]*: /.test(t))",
+    )
+
+
+def solution_blocks(page: Page) -> list[dict]:
+    """Every rendered "Show solution" block: whether it is open and its code's text."""
+    return page.eval_on_selector_all(
+        ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownOutput details",
+        "els => els.filter(d => d.querySelector('summary')?.textContent.includes('Show solution'))"
+        ".map(d => ({open: d.open, code: d.querySelector('pre')?.textContent || ''}))",
+    )
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS + LEARNER_EDITIONS)
 def test_notebook_runs_in_jupyterlab(lab, browser, name):
+    learner = name.startswith("learner/")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    shot = SCREENSHOTS / f"{Path(name).stem}.png"
+    stem = Path(name).stem + ("-learner" if learner else "")
+    shot = SCREENSHOTS / f"{stem}.png"
     try:
         start = time.perf_counter()
         open_notebook(page, lab, name)
         run_all_and_wait(page, RUN_TIMEOUT_S)
         first = time.perf_counter() - start
-        # Learners re-run cells: Run All again in the same kernel must work just as well.
-        run_all_and_wait(page, RUN_TIMEOUT_S)
-        second = time.perf_counter() - start - first
-        print(f"{name}: Run All {first:.1f} s, Run All again in the same kernel {second:.1f} s")
+        if learner:  # the same code as the solved notebook, which ran twice above: once here
+            print(f"{name}: Run All {first:.1f} s")
+        else:  # Learners re-run cells: Run All again in the same kernel must work just as well.
+            run_all_and_wait(page, RUN_TIMEOUT_S)
+            second = time.perf_counter() - start - first
+            print(f"{name}: Run All {first:.1f} s, Run All again in the same kernel {second:.1f} s")
         problems = visible_problems(page)
-        if name.startswith("01_"):
+        if Path(name).name.startswith("01_"):
             images = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-output img")
             assert images.count() == 1, (
                 "the slider section must show exactly one interactive figure"
@@ -212,6 +250,23 @@ def test_notebook_runs_in_jupyterlab(lab, browser, name):
         assert not problems, (
             f"{name} shows error or stderr output in JupyterLab:\n" + "\n---\n".join(problems)
         )
+        if learner:
+            solved = nbformat.read(ROOT / "notebooks" / Path(name).name, as_version=4)
+            n_exercises = len(make_learner.find_exercises(solved, name))
+            verdicts = exercise_verdicts(page)
+            assert len(verdicts) >= n_exercises, f"{name}: exercise verdicts {verdicts}"
+            assert all("not attempted yet" in v for v in verdicts), verdicts
+            blocks = solution_blocks(page)
+            assert len(blocks) == n_exercises, f"{name}: {len(blocks)} solution blocks"
+            assert not any(b["open"] for b in blocks), "every solution must start folded"
+            assert all(b["code"].strip() for b in blocks), "every block must hold its solution"
+            # A picture of the first exercise as a learner sees it (question, stub, folded block).
+            stub = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").filter(
+                has_text="# your code here"
+            )
+            stub.first.evaluate("e => e.scrollIntoView({block: 'center'})")
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(shot.with_name(shot.stem + "-exercise.png")))
     except Exception:
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot.with_name(shot.stem + "-failure.png")))

@@ -11,14 +11,21 @@ ever written in this module. The checker says one of three things:
   it raises :class:`ExerciseError` (an ``AssertionError``) so a notebook run in CI fails
   when a committed solution is wrong; pass ``raise_if_wrong=False`` to only print.
 
-Used by notebooks 01, 02 and 03.
+Three checkers share these outcomes: :func:`check` for a value (a number, an array, or
+anything with a ``compare`` rule), :func:`check_function` for a function the learner wrote
+(called on inputs the notebook chooses and compared with the notebook's reference function
+or outputs; :class:`Seeded` gives both the same random numbers) and :func:`check_fields` for
+an object whose attributes must match the notebook's (e.g. TF Privacy's ``AttackInputData``).
+
+Used by every notebook's exercises (the convention is in README.md; ``make learner`` builds
+the edition in which the learner writes the solutions).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -80,6 +87,17 @@ def check(
     ``ValueError`` for an empty ``name`` or negative tolerances, ``TypeError`` for a
     non-callable ``compare``. Used by the exercise cells of notebooks 01-03.
     """
+    _check_arguments(name, rtol, atol, compare)
+    if answer is None:
+        return _not_attempted(name)
+    if compare is not None:
+        problem = _compare_problem(compare, answer, expected)
+    else:
+        problem = _numeric_hint(answer, expected, rtol, atol)
+    return _verdict(name, f"{answer!r} is", problem, hint, raise_if_wrong)
+
+
+def _check_arguments(name: str, rtol: float, atol: float, compare: Any) -> None:
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"name must be a non-empty string, got {name!r}")
     for label, tol in (("rtol", rtol), ("atol", atol)):
@@ -88,26 +106,216 @@ def check(
     if compare is not None and not callable(compare):
         raise TypeError(f"compare must be a function (answer, expected) -> bool, got {compare!r}")
 
-    if answer is None:
-        print(f"{name}: {NOT_ATTEMPTED} (set the variable and rerun the cell).")
-        return NOT_ATTEMPTED
-    if compare is not None:
-        try:
-            ok = bool(compare(answer, expected))
-        except Exception as exc:  # a learner's answer of the wrong kind breaks the rule
-            ok, problem = False, f"it could not be checked ({type(exc).__name__}: {exc})"
-        else:
-            problem = "" if ok else "it does not satisfy the exercise's condition"
-    else:
-        problem = _numeric_hint(answer, expected, rtol, atol) or ""
-        ok = not problem
-    if ok:
+
+def _not_attempted(name: str) -> str:
+    print(f"{name}: {NOT_ATTEMPTED} (set the variable and rerun the cell).")
+    return NOT_ATTEMPTED
+
+
+def _compare_problem(compare: Callable[[Any, Any], bool], answer: Any, expected: Any) -> str | None:
+    """Return why ``compare(answer, expected)`` fails (``None`` when it holds)."""
+    try:
+        ok = bool(compare(answer, expected))
+    except Exception as exc:  # a learner's answer of the wrong kind breaks the rule
+        return f"it could not be checked ({type(exc).__name__}: {exc})"
+    return None if ok else "it does not satisfy the exercise's condition"
+
+
+def _verdict(name: str, subject: str, problem: str | None, hint: str, raise_if_wrong: bool) -> str:
+    """Print "correct" (``problem is None``) or the hint; raise or return :data:`WRONG`."""
+    if problem is None:
         print(f"{name}: {CORRECT}!")
         return CORRECT
-    message = f"{name}: {answer!r} is not right yet: {problem}."
+    message = f"{name}: {subject} not right yet: {problem}."
     if hint:
         message += f" Hint: {hint}"
     if raise_if_wrong:
         raise ExerciseError(message)
     print(message)
     return WRONG
+
+
+def _fields_problem(
+    answer: Any, expected: Any, fields: Sequence[str], rtol: float, atol: float
+) -> str | None:
+    """Return why ``answer``'s ``fields`` differ from ``expected``'s (``None`` if they match)."""
+    if not isinstance(answer, type(expected)):
+        return f"expected a {type(expected).__name__}, got {type(answer).__name__}"
+    for field in fields:
+        got = getattr(answer, field, None)
+        if got is None:
+            return f"its field {field} is not set"
+        failed = _numeric_hint(got, getattr(expected, field), rtol, atol)
+        if failed is not None:
+            return f"its field {field} is off: {failed}"
+    return None
+
+
+def _check_fields_argument(fields: Sequence[str] | None) -> list[str] | None:
+    if fields is None:
+        return None
+    if isinstance(fields, str) or not all(isinstance(f, str) for f in fields) or not fields:
+        raise ValueError(f"fields must be a non-empty list of attribute names, got {fields!r}")
+    return list(fields)
+
+
+class Seeded:
+    """A placeholder argument of :func:`check_function`: each call gets a fresh
+    ``np.random.default_rng(seed)`` in its place, so the learner's function and the
+    reference draw the same random numbers. Used by notebook 01 (the Laplace mechanism)."""
+
+    def __init__(self, seed: int) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        self.seed = int(seed)
+
+    def generator(self) -> np.random.Generator:
+        """Return a new generator seeded with ``seed``."""
+        return np.random.default_rng(self.seed)
+
+    def __repr__(self) -> str:
+        return f"rng(seed={self.seed})"
+
+
+def _describe(value: Any) -> str:
+    """A short description of one argument: shapes for arrays, never their values."""
+    if isinstance(value, tuple) and len(value) <= 4 and all(isinstance(v, int) for v in value):
+        return repr(value)  # a shape such as size=(2, 3)
+    if isinstance(value, np.ndarray | list | tuple) and np.ndim(value) > 0:
+        return f"array of shape {np.shape(value)}"
+    if isinstance(value, Seeded | numbers.Number | str) or value is None:
+        return repr(value)
+    return type(value).__name__
+
+
+def _split_call(call: Any) -> tuple[tuple, dict]:
+    """A call is a tuple of positional arguments or a dict of keyword arguments."""
+    if isinstance(call, dict):
+        return (), dict(call)
+    if isinstance(call, tuple):
+        return call, {}
+    raise TypeError(f"each call must be a tuple of arguments or a dict, got {type(call).__name__}")
+
+
+def _fresh(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Replace every :class:`Seeded` placeholder by a new generator."""
+
+    def swap(v: Any) -> Any:
+        return v.generator() if isinstance(v, Seeded) else v
+
+    return tuple(swap(a) for a in args), {k: swap(v) for k, v in kwargs.items()}
+
+
+def check_function(
+    name: str,
+    answer: Any,
+    calls: Sequence[tuple | dict],
+    *,
+    reference: Callable[..., Any] | None = None,
+    expected: Sequence[Any] | None = None,
+    rtol: float = 1e-6,
+    atol: float = 0.0,
+    compare: Callable[[Any, Any], bool] | None = None,
+    fields: Sequence[str] | None = None,
+    hint: str = "",
+    raise_if_wrong: bool = True,
+) -> str:
+    """Check a learner's function ``answer`` by calling it on the notebook's ``calls``.
+
+    Each call is a tuple of positional arguments or a dict of keyword arguments; a
+    :class:`Seeded` argument becomes a fresh generator for every call. The result of call
+    ``i`` is compared (as in :func:`check`: ``np.isclose`` with ``rtol``/``atol``, or
+    ``compare``, or attribute by attribute for the names in ``fields`` as in
+    :func:`check_fields`) with ``reference(*call)`` or with ``expected[i]`` -- give exactly
+    one of the two. Prints and returns :data:`NOT_ATTEMPTED` for ``None``, :data:`CORRECT`, or a
+    hint naming the first failing call by its arguments' shapes (never the expected
+    output); a wrong function raises :class:`ExerciseError` unless ``raise_if_wrong`` is
+    false. Raises ``ValueError`` for no calls, for both or neither of ``reference`` and
+    ``expected``, or when their lengths differ. Used by notebooks 01-03.
+    """
+    _check_arguments(name, rtol, atol, compare)
+    fields = _check_fields_argument(fields)
+    if fields is not None and compare is not None:
+        raise ValueError("give at most one of compare and fields")
+    calls = [_split_call(c) for c in calls]
+    if not calls:
+        raise ValueError("calls must hold at least one call")
+    if (reference is None) == (expected is None):
+        raise ValueError("give exactly one of reference (a function) and expected (outputs)")
+    if reference is not None and not callable(reference):
+        raise TypeError(f"reference must be a function, got {reference!r}")
+    if expected is not None and len(expected) != len(calls):
+        raise ValueError(f"{len(calls)} calls but {len(expected)} expected outputs")
+
+    if answer is None:
+        return _not_attempted(name)
+    if not callable(answer):
+        problem = f"expected a function, got {type(answer).__name__}"
+        return _verdict(name, "your answer is", problem, hint, raise_if_wrong)
+    problem = None
+    for i, (args, kwargs) in enumerate(calls):
+        if reference is not None:
+            ref_args, ref_kwargs = _fresh(args, kwargs)
+            want = reference(*ref_args, **ref_kwargs)
+        else:
+            want = expected[i]
+        described = ", ".join(
+            [_describe(a) for a in args] + [f"{k}={_describe(v)}" for k, v in kwargs.items()]
+        )
+        where = f"called with ({described}),"
+        fresh_args, fresh_kwargs = _fresh(args, kwargs)
+        try:
+            got = answer(*fresh_args, **fresh_kwargs)
+        except Exception as exc:  # the learner's code failed: say how, and for which input
+            problem = f"{where} it raised {type(exc).__name__}: {exc}"
+            break
+        if got is None:
+            problem = f"{where} it returned None (did you forget `return`?)"
+            break
+        if compare is not None:
+            failed = _compare_problem(compare, got, want)
+        elif fields is not None:
+            failed = _fields_problem(got, want, fields, rtol, atol)
+        else:
+            failed = _numeric_hint(got, want, rtol, atol)
+        if failed is not None:
+            problem = f"{where} its result is off: {failed}"
+            break
+    return _verdict(
+        name,
+        f"your function {getattr(answer, '__name__', 'answer')} is",
+        problem,
+        hint,
+        raise_if_wrong,
+    )
+
+
+def check_fields(
+    name: str,
+    answer: Any,
+    expected: Any,
+    fields: Sequence[str],
+    *,
+    rtol: float = 1e-6,
+    atol: float = 0.0,
+    hint: str = "",
+    raise_if_wrong: bool = True,
+) -> str:
+    """Check that the object ``answer`` has the same type and the same numeric ``fields``
+    (attributes, compared as in :func:`check`) as the notebook's ``expected`` object.
+
+    Prints and returns :data:`NOT_ATTEMPTED` for ``None``, :data:`CORRECT`, or a hint
+    naming the first field that is missing or off (never its expected value); a wrong
+    answer raises :class:`ExerciseError` unless ``raise_if_wrong`` is false. Raises
+    ``ValueError`` for no fields or a field that ``expected`` lacks. Used by notebook 02
+    (an ``AttackInputData`` built by hand).
+    """
+    _check_arguments(name, rtol, atol, None)
+    fields = _check_fields_argument(fields)
+    for field in fields:
+        if getattr(expected, field, None) is None:
+            raise ValueError(f"the expected {type(expected).__name__} has no value for {field!r}")
+    if answer is None:
+        return _not_attempted(name)
+    problem = _fields_problem(answer, expected, fields, rtol, atol)
+    return _verdict(name, f"your {type(answer).__name__} is", problem, hint, raise_if_wrong)

@@ -90,3 +90,182 @@ def test_bad_checker_arguments_are_rejected(kwargs, error):
     name, answer, expected = args.pop("name"), args.pop("answer"), args.pop("expected")
     with pytest.raises(error):
         exercises.check(name, answer, expected, **args)
+
+
+# --- check_function: a learner's function, called on inputs the notebook chooses ---------------
+
+
+def reference_laplace(true_result, sensitivity, epsilon, rng, size=None):
+    return true_result + rng.laplace(0.0, sensitivity / epsilon, size=size)
+
+
+LAPLACE_CALLS = [
+    (0.01, 0.01, 1.0, exercises.Seeded(0), 5),
+    (0.5, 1.0, 0.1, exercises.Seeded(3), (2, 3)),
+]
+
+
+def test_check_function_none_is_not_attempted_yet(capsys):
+    verdict = exercises.check_function("Ex", None, LAPLACE_CALLS, reference=reference_laplace)
+    assert verdict == exercises.NOT_ATTEMPTED
+    assert "Ex: not attempted yet" in capsys.readouterr().out
+
+
+def test_check_function_accepts_a_right_function_with_seeded_randomness(capsys):
+    def mine(true_result, sensitivity, epsilon, rng, size=None):
+        b = sensitivity / epsilon
+        return rng.laplace(loc=true_result, scale=b, size=size)  # the same draws, another form
+
+    verdict = exercises.check_function("Ex", mine, LAPLACE_CALLS, reference=reference_laplace)
+    assert verdict == exercises.CORRECT
+    assert capsys.readouterr().out.strip() == "Ex: correct!"
+
+
+def test_check_function_against_expected_outputs_and_keyword_calls():
+    calls = [{"a": np.arange(3.0)}, {"a": np.ones(2)}]
+    expected = [np.arange(3.0) ** 2, np.ones(2)]
+    assert exercises.check_function("Sq", lambda a: a * a, calls, expected=expected) == "correct"
+    with pytest.raises(
+        exercises.ExerciseError, match=r"called with \(a=array of shape \(3,\)\), its result"
+    ):
+        exercises.check_function("Sq", lambda a: a + a, calls, expected=expected)
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (
+            lambda t, s, e, rng, size=None: t + rng.laplace(0.0, 2 * s / e, size=size),
+            "its result is off",
+        ),
+        (lambda t, s, e, rng, size=None: t + rng.normal(0.0, s / e, size=size), "of 5 values"),
+        (lambda t, s, e, rng, size=None: t + rng.laplace(0.0, s / e), "expected shape (5,)"),
+        (lambda t, s, e, rng, size=None: None, "returned None (did you forget `return`?)"),
+        (lambda t, s, e: t, "raised TypeError"),
+        (0.2, "expected a function, got float"),
+    ],
+)
+def test_check_function_gives_a_precise_hint_for_a_wrong_function(answer, says):
+    with pytest.raises(exercises.ExerciseError) as info:
+        exercises.check_function(
+            "Ex",
+            answer,
+            LAPLACE_CALLS,
+            reference=reference_laplace,
+            hint="scale = sensitivity / eps",
+        )
+    message = str(info.value)
+    assert message.startswith("Ex: ") and "not right yet" in message
+    assert says in message and message.endswith("Hint: scale = sensitivity / eps")
+    assert "called with" in message or "expected a function" in message
+    assert "rng(seed=0)" in message or "expected a function" in message
+
+
+def test_check_function_with_a_custom_comparison_and_printed_verdict(capsys):
+    verdict = exercises.check_function(
+        "Ex",
+        lambda n: n + 1,
+        [(1,), (2,)],
+        expected=[2, 4],
+        compare=lambda got, want: got == want,
+        raise_if_wrong=False,
+    )
+    assert verdict == exercises.WRONG
+    out = capsys.readouterr().out
+    assert "called with (2), its result is off: it does not satisfy" in out
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"calls": []}, ValueError),
+        ({"reference": None, "expected": None}, ValueError),
+        ({"reference": abs, "expected": [1]}, ValueError),
+        ({"reference": None, "expected": [1, 2]}, ValueError),
+        ({"calls": [5]}, TypeError),
+        ({"reference": "abs"}, TypeError),
+    ],
+)
+def test_check_function_rejects_bad_arguments(kwargs, error):
+    args = {"calls": [(1.0,)], "reference": abs, **kwargs}
+    with pytest.raises(error):
+        exercises.check_function("Ex", abs, args.pop("calls"), **args)
+
+
+def test_seeded_rejects_bad_seeds_and_gives_fresh_generators():
+    seeded = exercises.Seeded(7)
+    assert seeded.generator().random() == seeded.generator().random()
+    for bad in (-1, 1.5, True, "0"):
+        with pytest.raises(ValueError):
+            exercises.Seeded(bad)
+
+
+# --- check_fields: an object whose attributes must match the notebook's -----------------------
+
+
+class Record:
+    def __init__(self, loss=None, labels=None):
+        self.loss, self.labels = loss, labels
+
+
+EXPECTED_RECORD = Record(loss=np.array([0.1, 0.2, 0.3]), labels=np.array([0, 1, 2]))
+
+
+def test_check_fields_none_is_not_attempted_yet(capsys):
+    assert exercises.check_fields("Ex", None, EXPECTED_RECORD, ["loss"]) == "not attempted yet"
+    assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_check_fields_accepts_matching_fields(capsys):
+    mine = Record(loss=[0.1, 0.2, 0.3 + 1e-9], labels=[0, 1, 2])
+    assert exercises.check_fields("Ex", mine, EXPECTED_RECORD, ["loss", "labels"]) == "correct"
+    assert capsys.readouterr().out.strip() == "Ex: correct!"
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (Record(loss=np.array([0.1, 0.2, 0.3])), "its field labels is not set"),
+        (Record(loss=np.array([0.1, 0.2, 0.4]), labels=np.arange(3)), "field loss is off: 1 of 3"),
+        (Record(loss=np.zeros(2), labels=np.arange(3)), "field loss is off: expected shape (3,)"),
+        ({"loss": [0.1, 0.2, 0.3]}, "expected a Record, got dict"),
+    ],
+)
+def test_check_fields_names_the_field_that_is_off(answer, says):
+    with pytest.raises(exercises.ExerciseError) as info:
+        exercises.check_fields("Ex", answer, EXPECTED_RECORD, ["loss", "labels"], hint="h")
+    assert says in str(info.value) and str(info.value).endswith("Hint: h")
+    assert "0.3" not in str(info.value).replace("0.3]", "")
+
+
+def test_check_fields_rejects_bad_arguments():
+    with pytest.raises(ValueError):
+        exercises.check_fields("Ex", EXPECTED_RECORD, EXPECTED_RECORD, [])
+    with pytest.raises(ValueError, match="no value for 'entropy'"):
+        exercises.check_fields("Ex", EXPECTED_RECORD, EXPECTED_RECORD, ["entropy"])
+
+
+def test_check_function_compares_the_fields_of_returned_objects(capsys):
+    calls = [(np.array([0.1, 0.2]),)]
+    expected = [Record(loss=np.array([0.1, 0.2]), labels=np.array([0, 1]))]
+
+    def mine(loss):
+        return Record(loss=loss, labels=np.arange(len(loss)))
+
+    fields = ["loss", "labels"]
+    assert exercises.check_function("Ex", None, calls, expected=expected, fields=fields) == (
+        "not attempted yet"
+    )
+    assert (
+        exercises.check_function("Ex", mine, calls, expected=expected, fields=fields) == "correct"
+    )
+    with pytest.raises(exercises.ExerciseError, match="its field labels is off: 2 of 2 values"):
+        exercises.check_function(
+            "Ex", lambda loss: Record(loss, labels=[5, 5]), calls, expected=expected, fields=fields
+        )
+    with pytest.raises(ValueError, match="at most one of compare and fields"):
+        exercises.check_function(
+            "Ex", mine, calls, expected=expected, fields=fields, compare=lambda a, b: True
+        )
+    with pytest.raises(ValueError, match="fields must be"):
+        exercises.check_function("Ex", mine, calls, expected=expected, fields="loss")
