@@ -26,6 +26,22 @@ def _image(ax, img: np.ndarray) -> None:
     ax.set_yticks([])
 
 
+def _corner_label(ax, label: int, right: bool, fontsize: float, pad: float) -> None:
+    """Write ``label`` in the top-left corner of ``ax``, white on green (right) or red."""
+    ax.text(
+        0.04,
+        0.96,
+        str(label),
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize=fontsize,
+        fontweight="bold",
+        color="white",
+        bbox={"boxstyle": f"round,pad={pad}", "fc": _GOOD if right else _BAD, "ec": "none"},
+    )
+
+
 def inversion_grid(
     inversions: Mapping[int, np.ndarray],
     class_means: np.ndarray,
@@ -59,22 +75,7 @@ def inversion_grid(
                 ax.set_title(f"digit {c}", fontsize=9)
             if judge_predictions is not None:
                 pred = int(judge_predictions[epochs][c])
-                ax.text(
-                    0.04,
-                    0.96,
-                    str(pred),
-                    transform=ax.transAxes,
-                    ha="left",
-                    va="top",
-                    fontsize=8,
-                    fontweight="bold",
-                    color="white",
-                    bbox={
-                        "boxstyle": "round,pad=0.15",
-                        "fc": _GOOD if pred == c else _BAD,
-                        "ec": "none",
-                    },
-                )
+                _corner_label(ax, pred, right=pred == c, fontsize=8, pad=0.15)
         unit = "epoch" if epochs == 1 else "epochs"
         axes[r, 0].set_ylabel(f"{epochs} {unit}", fontsize=9)
     for c in range(n_cols):
@@ -264,22 +265,7 @@ def faces_grid(
         ax.set_title(f"person {p}", fontsize=7, loc="left")
         if identified is not None:
             who = int(identified[p])
-            ax.text(
-                0.04,
-                0.96,
-                str(who),
-                transform=ax.transAxes,
-                ha="left",
-                va="top",
-                fontsize=6,
-                fontweight="bold",
-                color="white",
-                bbox={
-                    "boxstyle": "round,pad=0.12",
-                    "fc": _GOOD if who == p else _BAD,
-                    "ec": "none",
-                },
-            )
+            _corner_label(ax, who, right=who == p, fontsize=6, pad=0.12)
         for j in range(n_shown):
             axes[r, c0 + 1 + j].axis("on")
             _image(axes[r, c0 + 1 + j], train[p, j])
