@@ -103,8 +103,10 @@ def wait_for_idle_kernel(page: Page, timeout_s: float) -> None:
 
 
 def open_notebook(page: Page, lab, name: str) -> None:
-    # A workspace of its own: only this notebook open, and it is the one Run All runs.
-    page.goto(lab.lab_url(name, workspace=f"test-{Path(name).stem}"))
+    # A workspace of its own: only this notebook open, and it is the one Run All runs. The
+    # learner edition gets another one than its solved notebook (same stem, other folder).
+    workspace = "test-" + name.removesuffix(".ipynb").replace("/", "-")
+    page.goto(lab.lab_url(name, workspace=workspace))
     page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
     # Cells sent before the kernel is really idle are dropped (JupyterLab issue #15420).
     wait_for_idle_kernel(page, 180)
