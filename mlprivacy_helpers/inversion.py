@@ -22,7 +22,10 @@ from art.estimators.classification import TensorFlowV2Classifier
 __all__ = [
     "CompiledTensorFlowV2Classifier",
     "EigenfaceRecogniser",
+    "MIFaceRunner",
     "class_mean_images",
+    "identification_metrics",
+    "judge_accuracy",
     "own_and_nearest_other",
     "pearson_matrix",
     "pearson_to_class_mean",
@@ -358,3 +361,121 @@ def top_k_rate(scores: np.ndarray, targets: np.ndarray, k: int) -> float:
     own = scores[np.arange(len(targets)), targets]
     better_or_equal = (scores >= own[:, None]).sum(axis=1) - 1  # other classes at least as good
     return float(np.mean(better_or_equal < k))
+
+
+class MIFaceRunner:
+    """Run ART's MIFace on many trained models of one architecture with one compiled estimator.
+
+    ``MIFaceRunner(base, nb_classes=..., input_shape=...)`` wraps ``base`` (an untrained
+    Keras model that outputs logits) with a softmax on top in a
+    :class:`CompiledTensorFlowV2Classifier`, once. :meth:`invert` copies a trained model's
+    weights into ``base`` and runs MIFace through that estimator, so inverting the next model
+    of the same architecture traces no new :func:`tf.function`. The result is the same as
+    wrapping each model in an estimator of its own (``tests/test_inversion.py`` checks this).
+    Used by notebook 03 (the face models and the DP-SGD models).
+    """
+
+    def __init__(
+        self,
+        base: tf.keras.Model,
+        *,
+        nb_classes: int,
+        input_shape: tuple[int, ...],
+        clip_values: tuple[float, float] = (0.0, 1.0),
+    ) -> None:
+        if not isinstance(base, tf.keras.Model):
+            raise TypeError(f"base must be a Keras model, got {type(base).__name__}")
+        self.base = base
+        self.nb_classes = int(nb_classes)
+        attacked = tf.keras.Sequential([base, tf.keras.layers.Softmax()])
+        self.classifier = CompiledTensorFlowV2Classifier(
+            model=attacked,
+            nb_classes=self.nb_classes,
+            input_shape=tuple(input_shape),
+            clip_values=clip_values,
+        )
+
+    def invert(
+        self,
+        model: tf.keras.Model,
+        targets: np.ndarray,
+        x0: np.ndarray | None = None,
+        *,
+        max_iter: int,
+        **miface_kwargs: Any,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Invert ``model`` for each class in ``targets``, all in one MIFace batch.
+
+        ``x0`` is the start of each inversion (default: all-zero images). Extra keyword
+        arguments go to ART's ``MIFace`` (``window_length``, ``threshold``,
+        ``learning_rate``). Returns ``(inversions, confidences)``: the inverted images, shape
+        ``(len(targets), *input_shape)``, and the softmax probability ``model`` gives each
+        inversion's target class, shape ``(len(targets),)``. Raises ``ValueError`` if
+        ``model``'s weights do not fit the runner's architecture.
+        """
+        targets = np.asarray(targets).reshape(-1)
+        if targets.size == 0 or not np.issubdtype(targets.dtype, np.integer):
+            raise ValueError("targets must be a non-empty array of class indices")
+        if targets.min() < 0 or targets.max() >= self.nb_classes:
+            raise ValueError(f"targets must lie in 0..{self.nb_classes - 1}")
+        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+            raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+        input_shape = tuple(self.classifier.input_shape)
+        if x0 is None:
+            x0 = np.zeros((len(targets), *input_shape), dtype=ART_NUMPY_DTYPE)
+        x0 = np.asarray(x0, dtype=ART_NUMPY_DTYPE)
+        if x0.shape != (len(targets), *input_shape):
+            raise ValueError(f"x0 must have shape {(len(targets), *input_shape)}, got {x0.shape}")
+        weights = model.get_weights()
+        expected = [w.shape for w in self.base.get_weights()]
+        if [w.shape for w in weights] != expected:
+            raise ValueError("model's weights do not match the runner's base architecture")
+        self.base.set_weights(weights)
+        attack = MIFace(
+            self.classifier,
+            max_iter=max_iter,
+            batch_size=len(targets),
+            verbose=False,
+            **miface_kwargs,
+        )
+        inversions = attack.infer(x0, targets)
+        confidences = self.classifier.predict(inversions)[np.arange(len(targets)), targets]
+        return inversions, confidences
+
+
+def judge_accuracy(judge: tf.keras.Model, inversions: np.ndarray, targets: np.ndarray) -> float:
+    """Return the fraction of ``inversions`` that ``judge`` classifies as their ``targets``.
+
+    ``judge`` is an independent Keras classifier (its largest output is its verdict);
+    ``inversions[i]`` was made for class ``targets[i]``. Used by notebook 03 (the MNIST judge).
+    """
+    targets = np.asarray(targets).reshape(-1)
+    if len(inversions) != len(targets):
+        raise ValueError(
+            f"inversions and targets differ in length: {len(inversions)} vs {len(targets)}"
+        )
+    verdicts = judge.predict(np.asarray(inversions), verbose=0).argmax(axis=1)
+    return float(np.mean(verdicts == targets))
+
+
+def identification_metrics(
+    recogniser: EigenfaceRecogniser, inversions: np.ndarray, class_means: np.ndarray
+) -> dict[str, float]:
+    """Measure how well ``inversions`` identify their people; ``inversions[i]`` targets person i.
+
+    Returns a dict: ``top1`` and ``top5`` (the share of inversions whose person is the
+    recogniser's first choice, or among its first five), ``corr_own`` and ``corr_other``
+    (mean correlation with the person's own mean face and with the most similar other
+    person's), and ``own_wins`` (how many inversions are closer to their own mean face).
+    Used by notebook 03 (faces, non-private and DP-SGD).
+    """
+    persons = np.arange(len(inversions))
+    scores = recogniser.scores(inversions)
+    own, other = own_and_nearest_other(inversions, class_means)
+    return {
+        "top1": top_k_rate(scores, persons, 1),
+        "top5": top_k_rate(scores, persons, min(5, scores.shape[1])),
+        "corr_own": float(own.mean()),
+        "corr_other": float(other.mean()),
+        "own_wins": int(np.sum(own > other)),
+    }

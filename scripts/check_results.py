@@ -44,14 +44,19 @@ SPREAD_FACTOR = 3.0
 # keys counted in fortieths (40 faces identified): up to four faces may flip.
 # TPRs at a low FPR count a few dozen members of 2 500: a retrained model moves them by a few.
 # One-run audit bounds count correct guesses about canaries on the same scale.
+# The DP-SGD face models near chance: their held-out accuracy counts a few of 120 photos and
+# their inversions' correlations are noise around 0, so neither has a relative scale.
 MIN_TOL = {
     "judge_accuracy": 0.2,
     "dp_mnist_judge_accuracy": 0.2,
+    "dp_mnist_reference_judge_accuracy": 0.2,
     "faces_top1_identification": 0.1,
     "faces_top5_identification": 0.1,
     "faces_mlp_top1_identification": 0.1,
     "dp_faces_top1_identification": 0.1,
     "dp_faces_top5_identification": 0.1,
+    "dp_faces_test_accuracy": 0.025,
+    "dp_faces_corr_to_own_mean": 0.02,
     "tpr_at_1pct_fpr": 0.01,
     "tpr_at_01pct_fpr": 0.005,
     "tpr_at_1pct_by_k": 0.01,

@@ -343,3 +343,77 @@ def test_metrics_vs_epsilon_figure():
         inversion_plots.metrics_vs_epsilon({"a": [1.0]}, {"a": {"m": [0.1, 0.2]}})
     with pytest.raises(ValueError, match="positive"):
         inversion_plots.metrics_vs_epsilon({"a": [0.0]}, {"a": {"m": [0.1]}})
+
+
+def _logit_convnet(seed):
+    """The notebook's ConvNet (logits), random weights that differ with ``seed``."""
+    model = models.mnist_convnet()
+    rng = np.random.default_rng(seed)
+    model.set_weights(
+        [w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in model.get_weights()]
+    )
+    return model
+
+
+def test_miface_runner_equals_an_estimator_per_model_and_never_retraces():
+    runner = inversion.MIFaceRunner(models.mnist_convnet(), nb_classes=10, input_shape=SHAPE)
+    targets = np.array([0, 3, 7])
+    x0 = _x(3, seed=4) * 0.2
+    kwargs = dict(window_length=3, threshold=0.99, learning_rate=0.1)
+    for seed in (1, 2):  # two different trained models through the same estimator
+        model = _logit_convnet(seed)
+        inv, conf = runner.invert(model, targets, x0, max_iter=6, **kwargs)
+        own = TensorFlowV2Classifier(
+            model=tf.keras.Sequential([model, tf.keras.layers.Softmax()]),
+            nb_classes=10,
+            input_shape=SHAPE,
+            clip_values=(0.0, 1.0),
+        )
+        attack = MIFace(own, max_iter=6, batch_size=3, verbose=False, **kwargs)
+        expected = attack.infer(x0, targets)
+        assert np.abs(expected - x0).max() > 1e-3  # the attack moved
+        np.testing.assert_allclose(inv, expected, atol=1e-5)
+        np.testing.assert_allclose(conf, own.predict(expected)[np.arange(3), targets], atol=1e-5)
+    assert set(runner.classifier.tracing_counts().values()) == {1}
+    zeros_inv, _ = runner.invert(model, targets, max_iter=2, **kwargs)  # default start: zeros
+    assert zeros_inv.shape == (3, *SHAPE)
+
+
+def test_miface_runner_rejects_bad_input():
+    runner = inversion.MIFaceRunner(models.mnist_convnet(), nb_classes=10, input_shape=SHAPE)
+    model = models.mnist_convnet()
+    with pytest.raises(TypeError, match="Keras model"):
+        inversion.MIFaceRunner("convnet", nb_classes=10, input_shape=SHAPE)
+    with pytest.raises(ValueError, match="targets"):
+        runner.invert(model, [10], max_iter=2)
+    with pytest.raises(ValueError, match="targets"):
+        runner.invert(model, [0.5], max_iter=2)
+    with pytest.raises(ValueError, match="max_iter"):
+        runner.invert(model, [1], max_iter=0)
+    with pytest.raises(ValueError, match="x0"):
+        runner.invert(model, [1, 2], _x(3), max_iter=2)
+    with pytest.raises(ValueError, match="architecture"):
+        runner.invert(models.mnist_judge(), [1], max_iter=2)
+
+
+def test_judge_accuracy():
+    judge = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Identity()])
+    scores = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [2.0, 1.0]])
+    assert inversion.judge_accuracy(judge, scores, np.array([0, 1, 0, 0])) == 0.75
+    with pytest.raises(ValueError, match="length"):
+        inversion.judge_accuracy(judge, scores, np.array([0, 1]))
+
+
+def test_identification_metrics():
+    faces, x, y = fake_people()
+    rec = inversion.EigenfaceRecogniser(n_components=10).fit(x, y)
+    means = inversion.class_mean_images(x, y, 6)
+    # people 0-3 inverted well, 4 and 5 swapped: top-1 is 4/6 and the swapped pair is top-2
+    inv = 0.3 * faces[[0, 1, 2, 3, 5, 4]] + 0.5
+    got = inversion.identification_metrics(rec, inv, means)
+    assert got["top1"] == pytest.approx(4 / 6)
+    assert got["top5"] == 1.0
+    assert got["own_wins"] == 4
+    own, other = inversion.own_and_nearest_other(inv, means)
+    assert got["corr_own"] == pytest.approx(own.mean())
+    assert got["corr_other"] == pytest.approx(other.mean())
