@@ -343,3 +343,17 @@ def membership_scores(result: SingleAttackResult) -> np.ndarray:
     if train is None or test is None:
         raise ValueError(f"the {result.attack_type.name} result carries no membership scores")
     return np.r_[np.asarray(train, dtype=float).ravel(), np.asarray(test, dtype=float).ravel()]
+
+
+def best_threshold_epsilon(results: AttackResults) -> float:
+    """Return the largest of TF Privacy's per-threshold ε estimates over the entire-dataset attacks.
+
+    Each entire-dataset result's ``get_epsilon_lower_bound()`` gives one ε estimate per ROC
+    threshold; this returns the maximum over all of them (0.0 if there are none). It is what
+    TF Privacy reports as an "ε lower bound", but a maximum over many thresholds, uncorrected
+    for that choice: a statistic, not a bound (notebook 04 audits properly). Used by
+    notebook 02. Raises ``TypeError`` if ``results`` is not ``AttackResults``.
+    """
+    with known_attack_warnings_ignored():  # log(0) at the ROC's end points
+        values = [np.asarray(r.get_epsilon_lower_bound()) for r in pick(results)]
+    return float(max((v.max() for v in values if v.size), default=0.0))

@@ -382,3 +382,13 @@ def test_membership_scores_are_the_members_then_the_non_members(sliced_results):
     empty = dataclasses.replace(entropy, membership_scores_train=None)
     with pytest.raises(ValueError, match="no membership scores"):
         membership.membership_scores(empty)
+
+
+def test_best_threshold_epsilon_is_the_maximum_of_tf_privacys_estimates(sliced_results):
+    entire = membership.pick(sliced_results)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = max(float(np.max(r.get_epsilon_lower_bound())) for r in entire)
+    assert expected > 0
+    assert membership.best_threshold_epsilon(sliced_results) == expected
+    with pytest.raises(TypeError, match="AttackResults"):
+        membership.best_threshold_epsilon(entire)
