@@ -1,0 +1,205 @@
+"""Run each solved notebook once per seed and print a table per notebook (``make test-seeds``).
+
+Every assertion a notebook makes must hold on any seed, not only on the seed ``make test``
+uses. For each seed (default 0-9) and each notebook this runs the solved notebook top to
+bottom in the quick profile with ``MLPRIVACY_SEED`` set, each seed with its own empty model
+cache (so no seed reuses another's models), and records its key numbers (the landing page's,
+``scripts/pages.py``), its time and pass/fail with the failing cell's first error line.
+It stops neither at the first failure nor silently: every run is attempted, then one table
+per notebook is printed (a row per seed) and the exit status is 1 if any run failed.
+
+Each run's outcome is kept in ``OUT/seed-N/<notebook>.status.json`` beside the executed
+notebook and its results JSON, and the tables are also written to ``OUT/tables.md``.
+``--report`` prints the tables from the outcomes already there, without running anything
+(e.g. after sweeping one notebook at a time).
+
+Usage: python scripts/seed_sweep.py [NOTEBOOK ...] [--seeds 0 1 2 ...] [--out build/seeds]
+       [--report]   (notebooks first: --seeds takes every number after it)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pages  # noqa: E402  (scripts/pages.py: the landing page's key numbers)
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+DEFAULT_SEEDS = tuple(range(10))
+PROFILE = "quick"
+
+
+def first_error(nb: nbformat.NotebookNode) -> str:
+    """Return "cell N: Name: message" (first line) of the first error output in ``nb``.
+
+    ``N`` counts code cells from 1, as the progress lines of ``make run`` do; an empty
+    string when no cell stored an error.
+    """
+    code_index = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        code_index += 1
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                message = (str(output.get("evalue", "")).strip().splitlines() or [""])[0]
+                return f"cell {code_index}: {output.get('ename', 'Error')}: {message}"[:300]
+    return ""
+
+
+def run_one(path: Path, seed: int, out: Path, timeout: int) -> dict[str, Any]:
+    """Run notebook ``path`` with ``seed`` in the quick profile; return its outcome.
+
+    The outcome (also written to ``out/seed-<seed>/<stem>.status.json``) holds ``seed``,
+    ``notebook``, ``passed``, ``error`` (see :func:`first_error`), ``seconds`` and
+    ``results`` (the notebook's results JSON, or None when it did not get that far).
+    """
+    seed_dir = out / f"seed-{seed}"
+    results_dir = seed_dir / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / f"{path.stem}.json").unlink(missing_ok=True)
+    cache = seed_dir / "model-cache"  # empty at the start of each seed, see sweep()
+    env = {
+        "MLPRIVACY_PROFILE": PROFILE,
+        "MLPRIVACY_SEED": str(seed),
+        "MLPRIVACY_CACHE": str(cache),
+        "MLPRIVACY_RESULTS": str(results_dir),
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)  # the kernel inherits this process's environment
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    error = ""
+    try:
+        client.execute()
+    except CellExecutionError:
+        error = first_error(nb) or "a cell failed"
+    except Exception as exc:  # a dead kernel or a timeout must not stop the sweep
+        error = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"[:300]
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    seconds = time.perf_counter() - start
+    nbformat.write(nb, seed_dir / path.name)
+    results_file = results_dir / f"{path.stem}.json"
+    outcome = {
+        "seed": seed,
+        "notebook": path.stem,
+        "passed": not error,
+        "error": error,
+        "seconds": round(seconds, 1),
+        "results": json.loads(results_file.read_text()) if results_file.is_file() else None,
+    }
+    (seed_dir / f"{path.stem}.status.json").write_text(json.dumps(outcome, indent=2) + "\n")
+    return outcome
+
+
+def sweep(paths: Sequence[Path], seeds: Sequence[int], out: Path, timeout: int) -> None:
+    """Run every notebook in ``paths`` for every seed, seed by seed, printing progress."""
+    for seed in seeds:
+        cache = out / f"seed-{seed}" / "model-cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        cache.mkdir(parents=True)
+        try:
+            for path in paths:
+                print(f"==> seed {seed}: {path.name} ...", flush=True)
+                outcome = run_one(path, seed, out, timeout)
+                verdict = "passed" if outcome["passed"] else f"FAILED ({outcome['error']})"
+                print(f"    {outcome['seconds']:.0f} s, {verdict}", flush=True)
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def tables(paths: Sequence[Path], seeds: Sequence[int], out: Path) -> tuple[str, bool]:
+    """Return the Markdown tables (one per notebook, a row per seed) and whether all passed.
+
+    A seed with no recorded outcome for a notebook counts as failed ("not run").
+    """
+    parts = []
+    all_passed = True
+    for path in paths:
+        outcomes = {}
+        for seed in seeds:
+            status = out / f"seed-{seed}" / f"{path.stem}.status.json"
+            outcomes[seed] = json.loads(status.read_text()) if status.is_file() else None
+        labels: list[str] = []
+        for outcome in outcomes.values():
+            for label, _ in pages.key_numbers(path.stem, (outcome or {}).get("results")):
+                if label not in labels:
+                    labels.append(label)
+        header = ["seed", "result", "seconds", *labels]
+        rows = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+        passed = 0
+        for seed, outcome in outcomes.items():
+            if outcome is None:
+                all_passed = False
+                cells = [str(seed), "not run", "", *[""] * len(labels)]
+            else:
+                numbers = dict(pages.key_numbers(path.stem, outcome.get("results")))
+                verdict = "pass" if outcome["passed"] else f"FAIL: {outcome['error']}"
+                passed += bool(outcome["passed"])
+                all_passed &= bool(outcome["passed"])
+                cells = [str(seed), verdict, f"{outcome['seconds']:.0f}"]
+                cells += [numbers.get(label, "") for label in labels]
+            rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        title = f"### {path.stem} (profile {PROFILE}): {passed} of {len(seeds)} seeds passed"
+        parts.append("\n".join([title, "", *rows, ""]))
+    return "\n".join(parts), all_passed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", help="default: notebooks/*.ipynb in order")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS))
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "seeds")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument(
+        "--report", action="store_true", help="print the tables of the runs already in OUT"
+    )
+    args = parser.parse_args(argv)
+    paths = [Path(p).resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+    if not paths:
+        print("no notebooks found", file=sys.stderr)
+        return 2
+    if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
+        print(f"--seeds must be distinct non-negative integers, got {args.seeds}", file=sys.stderr)
+        return 2
+    out = args.out.resolve()
+    if not args.report:
+        sweep(paths, args.seeds, out, args.timeout)
+    text, all_passed = tables(paths, args.seeds, out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tables.md").write_text(text)
+    print(text)
+    print(f"==> {'every seed passed' if all_passed else 'SOME SEEDS FAILED'}; tables in {out}")
+    return 0 if all_passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
