@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import optimize, special, stats
@@ -86,6 +86,94 @@ def empirical_log_ratios(
             "lower": special.logit(q_low),
             "upper": special.logit(q_high),
         }
+
+
+def laplace_test_edges(true_1: float, true_2: float, scale: float, epsilon: float) -> np.ndarray:
+    """Return histogram edges for auditing an ``epsilon``-DP mechanism with noise ``scale``.
+
+    Bins ``scale / 2`` wide on both sides out to ``8 * scale`` beyond ``true_1`` and
+    ``true_2`` (the lower and the larger of the two true results), and ``ceil(2 * epsilon)``
+    bins between them: the events of notebook 01's experiment. They depend on the claim
+    only, never on the outputs, so the test of :func:`empirical_log_ratios` stays valid.
+    """
+    low, high = sorted((float(true_1), float(true_2)))
+    tail = np.arange(1, 17) * scale / 2
+    middle = np.linspace(low, high, int(np.ceil(2 * epsilon)) + 1)
+    if high == low:
+        middle = middle[:1]
+    return np.concatenate([low - tail[::-1], middle, high + tail])
+
+
+@dataclasses.dataclass(frozen=True)
+class MechanismAudit:
+    """What :func:`audit_mechanism` found: the claim's test and the noise's size."""
+
+    epsilon: float  # the claimed epsilon
+    confidence: float  # 1 - alpha
+    n_samples: int  # outputs per dataset
+    epsilon_lower_bound: float  # measured: the mechanism is not epsilon'-DP for smaller ones
+    consistent: bool  # no evidence against the claim at this confidence
+    noise_ratio: float  # mean |output - true result| / (sensitivity / epsilon)
+    offset: float  # mean (output - true result), in units of sensitivity / epsilon
+    offset_standard_error: float  # its standard error, same units
+
+
+def audit_mechanism(
+    mechanism: Callable[[float, np.random.Generator, int], np.ndarray],
+    true_1: float,
+    true_2: float,
+    sensitivity: float,
+    epsilon: float,
+    rng: np.random.Generator,
+    n_samples: int = 200_000,
+    alpha: float = 0.05,
+) -> MechanismAudit:
+    """Test the claim "``mechanism`` is ``epsilon``-DP" on two neighbouring true results.
+
+    ``mechanism(true_result, rng, n)`` returns ``n`` outputs. It runs ``n_samples`` times on
+    each of ``true_1`` and ``true_2`` (whose difference is at most ``sensitivity``), and
+    :func:`empirical_log_ratios` bounds every bin's log-ratio (bins of
+    :func:`laplace_test_edges` at the Laplace scale ``sensitivity / epsilon``) simultaneously
+    at confidence ``1 - alpha``. ``epsilon_lower_bound`` is the largest bound found in
+    either direction (0 when none is positive); the claim is ``consistent`` when it is at
+    most ``epsilon``, which happens with probability at least ``1 - alpha`` for a mechanism
+    that is ``epsilon``-DP, however it draws its noise. ``noise_ratio`` and ``offset``
+    compare the outputs with the true results in units of the Laplace scale (1 and 0 for the
+    Laplace mechanism). Raises ``ValueError`` for bad parameters, or when the mechanism's
+    outputs are not ``n`` finite numbers.
+    """
+    if not isinstance(sensitivity, numbers.Real) or not sensitivity > 0:
+        raise ValueError(f"sensitivity must be positive, got {sensitivity!r}")
+    if not isinstance(epsilon, numbers.Real) or not 0 < epsilon < np.inf:
+        raise ValueError(f"epsilon must be a positive number, got {epsilon!r}")
+    if abs(true_2 - true_1) > sensitivity * (1 + 1e-9):
+        raise ValueError("true_1 and true_2 must differ by at most the sensitivity")
+    n_samples = _check_count("n_samples", n_samples, minimum=1000)
+    _check_probability("alpha", alpha)
+    scale = sensitivity / epsilon
+    outputs = []
+    for true_result in (true_1, true_2):
+        out = np.asarray(mechanism(true_result, rng, n_samples), dtype=float)
+        if out.shape != (n_samples,) or not np.all(np.isfinite(out)):
+            raise ValueError(f"the mechanism must return {n_samples} finite numbers")
+        outputs.append(out)
+    edges = laplace_test_edges(true_1, true_2, scale, epsilon)
+    min_count = max(50, int(0.001 * 2 * n_samples))
+    bins = empirical_log_ratios(outputs[0], outputs[1], edges, min_count, alpha)
+    measured = max(
+        0.0, float(np.max(bins["lower"], initial=0)), -float(np.min(bins["upper"], initial=0))
+    )
+    errors = np.concatenate([outputs[0] - true_1, outputs[1] - true_2]) / scale
+    return MechanismAudit(
+        epsilon=float(epsilon),
+        confidence=1 - alpha,
+        n_samples=n_samples,
+        epsilon_lower_bound=measured,
+        consistent=measured <= epsilon,
+        noise_ratio=float(np.mean(np.abs(errors))),
+        offset=float(np.mean(errors)),
+        offset_standard_error=float(np.std(errors) / np.sqrt(errors.size)),
+    )
 
 
 # --- Auditing DP-SGD in one training run (Steinke, Nasr, Jagielski, 2023) -------------------

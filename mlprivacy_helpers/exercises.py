@@ -30,13 +30,28 @@ from typing import Any
 
 import numpy as np
 
+from mlprivacy_helpers import audit
+
 NOT_ATTEMPTED = "not attempted yet"
 CORRECT = "correct"
 WRONG = "wrong"
 
 
 class ExerciseError(AssertionError):
-    """A learner's answer is wrong; the message is the hint."""
+    """A learner's answer is wrong; the message says what is off and gives the hint.
+
+    In IPython and Jupyter the error shows as this short message alone, in red, with no
+    traceback frames (IPython prints :meth:`_render_traceback_` instead of the traceback);
+    the cell still fails, so Run All and nbval stop on a wrong solution.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        """Return the lines IPython shows for this error: the verdict, then the hint."""
+        verdict, _, hint = str(self).partition(" Hint: ")
+        lines = [f"\x1b[1;31m{verdict}\x1b[0m"]
+        if hint:
+            lines.append(f"\x1b[31mHint: {hint}\x1b[0m")
+        return lines
 
 
 def _numeric_hint(answer: Any, expected: Any, rtol: float, atol: float) -> str | None:
@@ -319,3 +334,101 @@ def check_fields(
         return _not_attempted(name)
     problem = _fields_problem(answer, expected, fields, rtol, atol)
     return _verdict(name, f"your {type(answer).__name__} is", problem, hint, raise_if_wrong)
+
+
+def check_dp_mechanism(
+    name: str,
+    answer: Any,
+    *,
+    sensitivity: float,
+    epsilon: float,
+    true_results: tuple[float, float],
+    seed: int,
+    n_samples: int = 200_000,
+    confidence: float = 0.95,
+    max_noise_ratio: float = 1.2,
+    hint: str = "",
+    raise_if_wrong: bool = True,
+) -> str:
+    """Check a learner's noise mechanism by its privacy and its noise, not by its numbers.
+
+    ``answer(true_result, sensitivity, epsilon, rng, size=None)`` must return one noisy
+    result (``size=None``) or an array of shape ``size``, like NumPy's samplers. It is run
+    ``n_samples`` times on each of the two neighbouring ``true_results`` with generators
+    seeded by ``seed``, and :func:`audit.audit_mechanism` tests the claim "``epsilon``-DP"
+    (notebook 01's experiment). Wrong, with what is off: a measured epsilon above the claim
+    at ``confidence`` ("too little noise"); outputs not centred on the true result; noise
+    more than ``max_noise_ratio`` times the Laplace scale ``sensitivity / epsilon`` ("private,
+    but its noise is 4x larger than needed"); outputs of the wrong shape. Any correct
+    ``epsilon``-DP mechanism passes with probability at least ``confidence``, however it
+    draws its noise. Prints and returns :data:`NOT_ATTEMPTED`, :data:`CORRECT` (with the
+    measurement) or :data:`WRONG` (raised as :class:`ExerciseError` unless
+    ``raise_if_wrong`` is false). Used by notebook 01, Exercise 3.
+    """
+    _check_arguments(name, 0.0, 0.0, None)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    if answer is None:
+        return _not_attempted(name)
+    subject = f"your function {getattr(answer, '__name__', 'answer')} is"
+    if not callable(answer):
+        problem = f"expected a function, got {type(answer).__name__}"
+        return _verdict(name, "your answer is", problem, hint, raise_if_wrong)
+    rng = np.random.default_rng(seed)
+    try:
+        problem = _shape_problem(answer, true_results[0], sensitivity, epsilon, rng)
+        if problem is None:
+            found = audit.audit_mechanism(
+                lambda t, g, n: answer(t, sensitivity, epsilon, g, size=n),
+                *true_results,
+                sensitivity,
+                epsilon,
+                rng,
+                n_samples=n_samples,
+                alpha=1 - confidence,
+            )
+            problem = _mechanism_problem(found, max_noise_ratio)
+    except Exception as exc:  # the learner's code failed: say how
+        problem = f"it raised {type(exc).__name__}: {exc}"
+    if problem is not None:
+        return _verdict(name, subject, problem, hint, raise_if_wrong)
+    print(
+        f"{name}: {CORRECT}! It claims ε = {epsilon:g}: no evidence against it at "
+        f"{confidence:.0%} ({n_samples:,} outputs per dataset); its noise is "
+        f"{found.noise_ratio:.2f}x the Laplace scale."
+    )
+    return CORRECT
+
+
+def _shape_problem(
+    answer: Callable,
+    true_result: float,
+    sensitivity: float,
+    epsilon: float,
+    rng: np.random.Generator,
+) -> str | None:
+    """Return what is off with the shapes ``answer`` returns for ``size`` None and (2, 3)."""
+    for size, want in ((None, ()), ((2, 3), (2, 3))):
+        got = answer(true_result, sensitivity, epsilon, rng, size=size)
+        if got is None:
+            return "it returned None (did you forget `return`?)"
+        if np.shape(got) != want:
+            return f"with size={size!r} it returned shape {np.shape(got)}, expected {want}"
+    return None
+
+
+def _mechanism_problem(found: audit.MechanismAudit, max_noise_ratio: float) -> str | None:
+    """Return the verdict's reason for a mechanism audit (None when all is well)."""
+    if not found.consistent:
+        return (
+            f"NOT ε = {found.epsilon:g}: measured ε ≥ {found.epsilon_lower_bound:.2f} "
+            f"with {found.confidence:.0%} confidence (too little noise)"
+        )
+    if abs(found.offset) > 6 * found.offset_standard_error + 0.01:
+        return "its outputs are not centred on the true result"
+    if found.noise_ratio > max_noise_ratio:
+        return (
+            f"private, but its noise is {found.noise_ratio:.1f}x larger than needed "
+            f"for ε = {found.epsilon:g}"
+        )
+    return None

@@ -144,3 +144,59 @@ def test_bad_input_is_rejected(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         audit.empirical_log_ratios(**args)
+
+
+# --- audit_mechanism: testing a claimed epsilon on a mechanism's outputs ---------------------
+
+
+def _laplace_mechanism(scale_factor: float = 1.0):
+    def mechanism(true_result, rng, n):
+        return true_result + rng.laplace(0.0, scale_factor * 0.01 / 0.5, n)
+
+    return mechanism
+
+
+def test_the_test_edges_depend_on_the_claim_only_and_cover_eight_scales_each_side():
+    edges = audit.laplace_test_edges(0.2, 0.1, scale=0.02, epsilon=2.0)
+    assert np.all(np.diff(edges) > 0)
+    assert edges[0] == pytest.approx(0.1 - 8 * 0.02) and edges[-1] == pytest.approx(0.2 + 8 * 0.02)
+    assert len(edges) == 16 + 5 + 16  # ceil(2 * epsilon) + 1 = 5 edges between the two
+    assert len(audit.laplace_test_edges(0.1, 0.1, scale=0.02, epsilon=2.0)) == 33
+
+
+def test_the_laplace_mechanism_is_consistent_with_its_epsilon_and_half_its_noise_is_not():
+    rng = np.random.default_rng(0)
+    fine = audit.audit_mechanism(_laplace_mechanism(), 0.3, 0.31, 0.01, 0.5, rng)
+    assert fine.consistent and fine.epsilon_lower_bound <= 0.5
+    assert fine.noise_ratio == pytest.approx(1.0, abs=0.01)
+    assert abs(fine.offset) < 6 * fine.offset_standard_error
+    half = audit.audit_mechanism(_laplace_mechanism(0.5), 0.3, 0.31, 0.01, 0.5, rng)
+    # Half the scale is 1.0-DP: the bound approaches 1.0 from below.
+    assert not half.consistent and 0.8 < half.epsilon_lower_bound <= 1.0
+    assert half.noise_ratio == pytest.approx(0.5, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"sensitivity": 0.0}, "sensitivity"),
+        ({"epsilon": -1.0}, "epsilon"),
+        ({"true_2": 0.5}, "differ by at most"),
+        ({"n_samples": 10}, "n_samples"),
+        ({"alpha": 1.5}, "alpha"),
+        ({"mechanism": lambda t, rng, n: np.full(n, np.nan)}, "finite"),
+        ({"mechanism": lambda t, rng, n: np.zeros(n + 1)}, "finite"),
+    ],
+)
+def test_audit_mechanism_rejects_bad_input(kwargs, error):
+    args = {
+        "mechanism": _laplace_mechanism(),
+        "true_1": 0.3,
+        "true_2": 0.31,
+        "sensitivity": 0.01,
+        "epsilon": 0.5,
+        "rng": np.random.default_rng(0),
+    }
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=error):
+        audit.audit_mechanism(**args)

@@ -269,3 +269,105 @@ def test_check_function_compares_the_fields_of_returned_objects(capsys):
         )
     with pytest.raises(ValueError, match="fields must be"):
         exercises.check_function("Ex", mine, calls, expected=expected, fields="loss")
+
+
+def test_a_wrong_answer_shows_the_verdict_and_hint_without_a_traceback_in_a_kernel():
+    """In a real kernel (nbclient) the error output is the message alone, in at most 3 lines."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    source = (
+        "from mlprivacy_helpers import exercises\n"
+        "exercises.check('Exercise 1', 0.3, 0.2, hint='think of the worst-case neighbour')"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    (error,) = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert error.ename == "ExerciseError"  # the cell still fails: Run All and nbval stop
+    lines = "\n".join(error.traceback).splitlines()
+    assert 1 <= len(lines) <= 3, lines
+    text = "\n".join(lines)
+    assert "Exercise 1: 0.3 is not right yet: too large." in text
+    assert "Hint: think of the worst-case neighbour" in text
+    for frame_marker in ("Traceback", "File ", "exercises.py", "_verdict", "raise_if_wrong"):
+        assert frame_marker not in text, f"{frame_marker!r} in {text!r}"
+
+
+def test_the_rendered_error_is_the_verdict_then_the_hint():
+    error = exercises.ExerciseError("Exercise 2: 3 is not right yet: too small. Hint: a sum")
+    verdict, hint = error._render_traceback_()
+    assert "Exercise 2: 3 is not right yet: too small." in verdict and "Hint" not in verdict
+    assert hint.endswith("Hint: a sum\x1b[0m")
+    assert exercises.ExerciseError("no hint here")._render_traceback_() == [
+        "\x1b[1;31mno hint here\x1b[0m"
+    ]
+
+
+# --- check_dp_mechanism: the property (epsilon-DP), not equality with our random numbers -----
+NEIGHBOURS = {"sensitivity": 1 / 200, "epsilon": 0.5, "true_results": (0.08, 0.085)}
+
+
+def laplace(true_result, sensitivity, epsilon, rng, size=None):
+    return true_result + rng.laplace(0.0, sensitivity / epsilon, size)
+
+
+def laplace_from_exponentials(true_result, sensitivity, epsilon, rng, size=None):
+    # The same distribution drawn another way: no equal-seed comparison could accept it.
+    scale = sensitivity / epsilon
+    return true_result + rng.exponential(scale, size) - rng.exponential(scale, size)
+
+
+def test_a_correct_mechanism_that_draws_its_noise_differently_passes(capsys):
+    verdict = exercises.check_dp_mechanism("Ex", laplace_from_exponentials, seed=1, **NEIGHBOURS)
+    assert verdict == exercises.CORRECT
+    out = capsys.readouterr().out
+    assert "claims ε = 0.5: no evidence against it at 95%" in out and "1.00x" in out
+
+
+@pytest.mark.parametrize(
+    "scale_factor, says",
+    [
+        (0.5, r"NOT ε = 0\.5: measured ε ≥ 0\.9\d with 95% confidence \(too little noise\)"),
+        (4.0, r"private, but its noise is 4\.0x larger than needed for ε = 0\.5"),
+    ],
+)
+def test_too_little_or_too_much_noise_is_caught(scale_factor, says):
+    def scaled(true_result, sensitivity, epsilon, rng, size=None):
+        return true_result + rng.laplace(0.0, scale_factor * sensitivity / epsilon, size)
+
+    with pytest.raises(exercises.ExerciseError, match=says):
+        exercises.check_dp_mechanism("Ex", scaled, seed=0, **NEIGHBOURS)
+
+
+@pytest.mark.parametrize(
+    "mechanism, says",
+    [
+        (lambda t, s, e, rng, size=None: rng.laplace(0.0, s / e, size), "not centred on the"),
+        (lambda t, s, e, rng, size=None: t + rng.laplace(0.0, s / e, 3), "size=None it returned"),
+        (lambda t, s, e, rng, size=None: None, "returned None"),
+        (lambda t, s, e, rng, size=None: t + rng.laplace(0.0, e / s, size), "larger than needed"),
+        (lambda t, s, e, rng: t, "it raised TypeError"),
+    ],
+)
+def test_a_wrong_mechanism_gets_a_precise_reason(mechanism, says):
+    with pytest.raises(exercises.ExerciseError, match=says):
+        exercises.check_dp_mechanism("Ex", mechanism, seed=0, **NEIGHBOURS)
+
+
+def test_a_correct_mechanism_fails_no_more_often_than_the_stated_confidence_allows():
+    # 200 seeds at 95 %: a false-alarm rate of 5 % would give 10 on average; more than 20
+    # has probability 0.1 % at that rate (the Bonferroni-corrected test is below it).
+    failures = sum(
+        exercises.check_dp_mechanism(
+            "Ex", laplace, seed=seed, n_samples=50_000, raise_if_wrong=False, **NEIGHBOURS
+        )
+        == exercises.WRONG
+        for seed in range(200)
+    )
+    assert failures <= 20, f"{failures} of 200 correct runs were called wrong"
+
+
+def test_check_dp_mechanism_none_is_not_attempted_and_bad_confidence_is_refused(capsys):
+    assert exercises.check_dp_mechanism("Ex", None, seed=0, **NEIGHBOURS) == "not attempted yet"
+    with pytest.raises(ValueError, match="confidence"):
+        exercises.check_dp_mechanism("Ex", laplace, seed=0, confidence=1.0, **NEIGHBOURS)
