@@ -25,8 +25,8 @@ ifneq ($(strip $(MLPRIVACY_DATA)),)
 export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
 endif
 
-.PHONY: test test-seeds test-browser test-pages update-expected run web-assets lab learner clean \
-	distclean \
+.PHONY: test test-seeds test-browser test-pages update-expected run web-assets lab lab-learner \
+	learner clean distclean \
 	venv check-platforms wheelhouse
 
 venv: $(STAMP)
@@ -66,6 +66,16 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 learner: $(STAMP)
 	$(BIN)/python scripts/make_learner.py --out build/learner $(NOTEBOOKS)
 
+# JupyterLab on the learner edition: `make lab`'s server, settings and kernel on build/learner/,
+# each learner notebook (re)built first when it is missing or older than its solved notebook
+# (a copy with a learner's answers in it is moved to build/learner/previous-answers/ first).
+LEARNER_EDITION := $(patsubst notebooks/%,build/learner/%,$(NOTEBOOKS))
+$(LEARNER_EDITION): build/learner/%.ipynb: notebooks/%.ipynb scripts/make_learner.py | $(STAMP)
+	$(BIN)/python scripts/make_learner.py --out build/learner $<
+
+lab-learner: $(STAMP) $(LEARNER_EDITION)
+	$(BIN)/python scripts/lab.py --learner $(LAB_ARGS)
+
 # Every solved notebook once per seed (quick profile), each seed with its own empty model cache:
 # one table per notebook, a row per seed with its key numbers and pass/fail (the failing cell's
 # first error line), in build/seeds/tables.md too. It runs every seed before it exits, non-zero
@@ -89,7 +99,8 @@ test-browser: $(STAMP)
 		{ echo "make test-browser needs Chromium: install it with 'sudo apt-get install chromium' (or set CHROMIUM=/path/to/chrome)."; exit 2; }
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
-	$(BIN)/python -m pytest browser_tests/test_jupyterlab_browser.py -p no:cacheprovider -ra -s
+	$(BIN)/python -m pytest browser_tests/test_learner_path.py browser_tests/test_jupyterlab_browser.py \
+		-p no:cacheprovider -ra -s
 
 # The pages of the last `make run` (build/html/) in headless Chromium, opened from disk with
 # every network request blocked: each page loads, formulas are typeset, figures and notebook
@@ -137,8 +148,10 @@ wheelhouse: $(STAMP)
 	$(BIN)/python scripts/platforms.py wheelhouse $(if $(PLATFORM),--platform $(PLATFORM)) \
 		--dest "$(WHEELHOUSE_DEST)"
 
-# JupyterLab on notebooks/ with this environment's kernel and the project's settings
-# (scripts/lab.py); it prints the URL to open. Extra options: make lab LAB_ARGS="--port=9999".
+# JupyterLab on notebooks/ (the solved notebooks) with this environment's kernel and the
+# project's settings (scripts/lab.py); it prints the URL to open. Extra options:
+# make lab LAB_ARGS="--port=9999"; another folder: LAB_ARGS="--notebook-dir=DIR".
+# The learner edition: make lab-learner (above).
 lab: $(STAMP)
 	$(BIN)/python scripts/lab.py $(LAB_ARGS)
 

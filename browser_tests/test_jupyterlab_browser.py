@@ -113,32 +113,30 @@ def open_notebook(page: Page, lab, name: str) -> None:
 
 
 def execution_counts(page: Page) -> list[int | None]:
-    """The execution count shown in each code cell's prompt (None while blank or [*])."""
-    texts = page.eval_on_selector_all(
-        ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt",
-        "els => els.map(e => e.textContent)",
+    """The execution count of each code cell of the notebook shown (None while not run).
+
+    Read from JupyterLab's notebook model, not from the prompts: a cell whose input is
+    collapsed (the learner edition's checkers) shows no prompt.
+    """
+    return page.evaluate(
+        """() => window.jupyterapp.shell.currentWidget.content.widgets
+            .filter(c => c.model.type === 'code')
+            .map(c => c.model.executionCount ?? null)"""
     )
-    counts = []
-    for text in texts:
-        digits = "".join(ch for ch in text if ch.isdigit())
-        counts.append(int(digits) if digits and "*" not in text else None)
-    return counts
 
 
 def run_all_and_wait(page: Page, timeout_s: float) -> None:
-    """Run All, then wait until every code cell shows a count from this run and the kernel
+    """Run All, then wait until every code cell has a count from this run and the kernel
     is idle (a second Run All in the same kernel must renumber every cell)."""
     before = max((c for c in execution_counts(page) if c is not None), default=0)
     page.evaluate("window.jupyterapp.commands.execute('runmenu:run-all')")
     page.wait_for_function(
         """(before) => {
-            const prompts = [...document.querySelectorAll(
-                '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
+            const cells = window.jupyterapp.shell.currentWidget.content.widgets
+                .filter(c => c.model.type === 'code');
             const status = document.querySelector('#jp-main-statusbar')?.textContent || '';
-            return prompts.length > 0 && status.includes('Idle') && prompts.every(p => {
-                const m = p.textContent.match(/\\[(\\d+)\\]/);
-                return m && Number(m[1]) > before;
-            });
+            return cells.length > 0 && status.includes('Idle') &&
+                cells.every(c => (c.model.executionCount ?? 0) > before);
         }""",
         arg=before,
         timeout=timeout_s * 1000,

@@ -1,28 +1,62 @@
-"""Start the project's JupyterLab: the command behind `make lab` and the JupyterLab tests.
+"""Start the project's JupyterLab: the command behind `make lab`, `make lab-learner` and the tests.
 
-Opens on notebooks/ with this environment's kernel, the project's settings overrides
-(jupyter/settings/overrides.json: no "get notified about Jupyter news?" pop-up, no update
-check; the user's own settings are untouched) and results written to build/results/.
-Extra arguments go to `jupyter lab` unchanged, e.g. `--port=9999 --no-browser`.
+Opens on notebooks/ (the solved notebooks), or with ``--learner`` on build/learner/ (the
+learner edition, see scripts/make_learner.py), with this environment's kernel, the project's
+settings overrides (jupyter/settings/overrides.json: no "get notified about Jupyter news?"
+pop-up, no update check; the user's own settings are untouched) and results written to
+build/results/. Extra arguments go to `jupyter lab` unchanged, e.g. `--port=9999
+--no-browser`; a folder of the user's own (`--ServerApp.root_dir=DIR` or `--notebook-dir=DIR`)
+replaces the default one.
+
+Start-up noise that tells a learner nothing is left out: the served notebooks are signed as
+trusted before the server starts (they are the project's own and carry no outputs, so there is
+nothing to distrust; the server warned "Notebook ... is not trusted" for each one opened), and
+jupyter-lsp does not look for language servers, none of which the project installs. Kernels
+still talk to the server over TCP on 127.0.0.1, and ipykernel says so once per kernel ("running
+over TCP without encryption"): its IPC transport would silence it, but its socket paths under
+Jupyter's runtime folder exceed the 104-107 characters Unix sockets allow in deep home folders.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+import nbformat
+from nbformat.sign import NotebookNotary
+
 ROOT = Path(__file__).resolve().parents[1]
+SOLVED_DIR = ROOT / "notebooks"
+LEARNER_DIR = ROOT / "build" / "learner"
+# Options with which a user names the folder to serve (jupyter_server's alias and traits).
+ROOT_DIR_OPTIONS = ("--ServerApp.root_dir", "--notebook-dir", "--ServerApp.notebook_dir")
 
 
-def lab_command(extra_args: list[str], root_dir: Path = ROOT / "notebooks") -> list[str]:
-    """Return the argv that starts JupyterLab for this project, serving `root_dir`."""
-    argv = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        f"--ServerApp.root_dir={root_dir}",
+def user_root_dir(extra_args: Sequence[str]) -> str | None:
+    """Return the folder the user asked to serve in ``extra_args`` (None if not given)."""
+    for i, arg in enumerate(extra_args):
+        name, equals, value = arg.partition("=")
+        if name in ROOT_DIR_OPTIONS:
+            if equals:
+                return value
+            if i + 1 < len(extra_args):
+                return extra_args[i + 1]
+    return None
+
+
+def lab_command(extra_args: list[str], root_dir: Path = SOLVED_DIR) -> list[str]:
+    """Return the argv that starts JupyterLab for this project, serving ``root_dir``.
+
+    A folder given in ``extra_args`` (see :data:`ROOT_DIR_OPTIONS`) wins over ``root_dir``.
+    """
+    argv = [sys.executable, "-m", "jupyterlab"]
+    if user_root_dir(extra_args) is None:
+        argv.append(f"--ServerApp.root_dir={root_dir}")
+    argv += [
         f"--LabApp.app_settings_dir={ROOT / 'jupyter' / 'settings'}",
+        "--LanguageServerManager.autodetect=False",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers and CI run as root
@@ -42,6 +76,51 @@ def lab_environment(base: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def trust_notebooks(folder: Path, env: dict[str, str]) -> list[Path]:
+    """Sign every notebook directly in ``folder`` that has no outputs as trusted.
+
+    Uses the signature store of the Jupyter data folder that ``env`` selects (the server's
+    own), and returns the notebooks signed. A notebook with outputs is left as it is: only
+    its author can vouch for them.
+    """
+    saved = {key: os.environ.get(key) for key in ("JUPYTER_DATA_DIR", "JUPYTER_PREFER_ENV_PATH")}
+    for key in saved:
+        if env.get(key) is not None:
+            os.environ[key] = env[key]
+    try:
+        notary = NotebookNotary()
+        signed = []
+        for path in sorted(folder.glob("*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            if any(c.cell_type == "code" and c.get("outputs") for c in nb.cells):
+                continue
+            if not notary.check_signature(nb):
+                notary.sign(nb)
+            signed.append(path)
+        return signed
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def main(argv: list[str]) -> None:
+    """Start JupyterLab (``--learner``: on the learner edition); does not return."""
+    args = list(argv)
+    root_dir = SOLVED_DIR
+    if "--learner" in args:
+        args.remove("--learner")
+        root_dir = LEARNER_DIR
+    env = lab_environment(dict(os.environ))
+    served = Path(user_root_dir(args) or root_dir).expanduser()
+    if not served.is_dir():
+        sys.exit(f"lab: no folder {served} to serve (the learner edition: `make lab-learner`)")
+    trust_notebooks(served, env)
+    command = lab_command(args, root_dir)
+    os.execve(command[0], command, env)
+
+
 if __name__ == "__main__":
-    argv = lab_command(sys.argv[1:])
-    os.execve(argv[0], argv, lab_environment(dict(os.environ)))
+    main(sys.argv[1:])

@@ -17,10 +17,19 @@ names: this is checked statically (``ast``), as are the three-cell shape and tha
 solution line is visible outside the collapsed blocks. Any violation stops with an error
 naming the notebook and cell.
 
+For the learner, each checker cell's code is folded (``"jupyter": {"source_hidden": true}``)
+behind a first line that says what the cell is (JupyterLab shows that line), so the verdict
+shows but not how the expected value is computed; the solved notebooks' sentences about the
+solved edition (between ``<!-- solved-edition -->`` and ``<!-- /solved-edition -->``) become
+the learner edition's introduction; and the notebook carries the ``kernelspec`` and
+``language_info`` that JupyterLab writes for this environment's kernel, so opening it does not
+mark it as changed. Rebuilding over a learner copy whose cells were edited moves that copy to
+``previous-answers/`` first.
+
 With ``--expect-not-attempted`` (used by ``make test``) every checker cell also stores the
 output it must print when nothing was answered ("Exercise N: not attempted yet ...") and is
 tagged ``nbval-check-output``, so that nbval fails if a learner edition does not run with
-every exercise unanswered. Needs only nbformat.
+every exercise unanswered. Needs nbformat and ipykernel (for the kernel's metadata).
 
 Usage: python scripts/make_learner.py [--out DIR] [--expect-not-attempted] NOTEBOOK.ipynb ...
 """
@@ -30,8 +39,10 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import hashlib
 import re
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,12 +51,25 @@ import nbformat
 SOLUTION_TAG = "solution"
 STUB_TAG = "learner-stub"
 SOLUTION_BLOCK_TAG = "learner-solution"
-CHECKERS = ("check", "check_function", "check_fields")
+CHECKERS = ("check", "check_function", "check_fields", "check_dp_mechanism")
 # The text every checker prints for an unanswered exercise (mlprivacy_helpers.exercises).
 NOT_ATTEMPTED = "not attempted yet"
 NOT_ATTEMPTED_LINE = "{name}: " + NOT_ATTEMPTED + " (set the variable and rerun the cell).\n"
 QUESTION = re.compile(r"\*\*Exercise\b|^#{2,4} Exercise\b", re.MULTILINE)
 DETAILS = re.compile(r"<details>.*?</details>", re.DOTALL)
+# In a solved notebook's markdown, the sentences that speak of the solved edition stand between
+# these comments (invisible when rendered); the learner edition has LEARNER_INTRO in their place.
+SOLVED_ONLY = re.compile(r"<!-- solved-edition -->.*?<!-- /solved-edition -->", re.DOTALL)
+LEARNER_INTRO = (
+    "This is the **learner edition**: each answer cell below a question starts as `None`; "
+    "write your answer there and run the checker below it. If you are stuck, each "
+    'exercise\'s solution is folded under "Show solution" right below its answer cell: '
+    "try first."
+)
+# The first line of a checker cell in the learner edition: JupyterLab shows a collapsed cell's
+# first line, which must say what the cell is, not how it computes the expected answer.
+CHECKER_HEADER = "# The checker: run this cell for the verdict (its code is folded: no spoilers)."
+PREVIOUS_ANSWERS = "previous-answers"  # where a rebuild moves a learner copy that was worked on
 
 
 class LearnerEditionError(ValueError):
@@ -244,8 +268,13 @@ def learner_notebook(
             answer.id = f"{cell.id}-show"[:64] if "id" in cell else answer.id
             cells += [stub, answer]
             continue
+        if cell.cell_type == "markdown":
+            cell.source = SOLVED_ONLY.sub(LEARNER_INTRO, cell.source)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            if i in checkers:  # the verdict shows; how the expected value is computed does not
+                cell.source = f"{CHECKER_HEADER}\n{cell.source}"  # JupyterLab previews line 1
+                cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
             if expect_not_attempted and i in checkers:
                 cell.outputs = [
                     nbformat.v4.new_output(
@@ -270,6 +299,20 @@ def learner_notebook(
                 cell.metadata["tags"] = _tags(cell) + ["nbval-check-output"]
         cells.append(cell)
     out.cells = cells
+    solved_talk = [
+        j
+        for j, c in enumerate(out.cells)
+        if c.cell_type == "markdown"
+        and re.search(r"solved (notebook|edition)", DETAILS.sub("", c.source))
+    ]
+    if solved_talk:
+        raise LearnerEditionError(
+            f"{label}, cell {solved_talk[0] + 1}: text about the solved notebook would reach the "
+            "learner edition; put it between <!-- solved-edition --> and <!-- /solved-edition --> "
+            "(the learner edition has its own introduction there)"
+        )
+    out.metadata.update(kernel_metadata())
+    out.metadata["mlprivacy"] = {"learner_edition_of": label, "sources_sha256": sources_digest(out)}
     in_exercises = {j for ex in exercises.values() for j in (ex.question, ex.solution, ex.checker)}
     lesson = [c.source for j, c in enumerate(nb.cells) if j not in in_exercises]
     leaks = visible_solution_lines(out, [nb.cells[i].source for i in exercises], lesson)
@@ -278,6 +321,40 @@ def learner_notebook(
             f"{label}: solution code is visible outside the collapsed blocks: {leaks[:3]}"
         )
     return out
+
+
+def kernel_metadata() -> dict:
+    """Return the ``kernelspec`` and ``language_info`` metadata that JupyterLab writes for this
+    environment's ``python3`` kernel (ipykernel's own), so that opening a notebook that
+    carries them does not mark it as changed. ``language_info`` holds this Python's version.
+    """
+    from ipykernel.ipkernel import IPythonKernel
+    from ipykernel.kernelspec import KERNEL_NAME, get_kernel_dict
+
+    spec = get_kernel_dict()
+    return {
+        "kernelspec": {
+            "display_name": spec["display_name"],
+            "language": spec["language"],
+            "name": KERNEL_NAME,
+        },
+        "language_info": copy.deepcopy(dict(IPythonKernel.language_info)),
+    }
+
+
+def sources_digest(nb: nbformat.NotebookNode) -> str:
+    """Return the SHA-256 of the notebook's cell sources (what a learner edits)."""
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        digest.update(cell.source.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def worked_on(nb: nbformat.NotebookNode) -> bool:
+    """Whether a learner edition's cells were edited since it was written (its sources no
+    longer match the digest stored when it was made; one without a digest counts as edited)."""
+    stored = nb.metadata.get("mlprivacy", {}).get("sources_sha256")
+    return stored != sources_digest(nb)
 
 
 def _significant_lines(source: str) -> list[str]:
@@ -335,7 +412,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make_learner: {exc}", file=sys.stderr)
             return 1
         nbformat.validate(learner)
-        nbformat.write(learner, args.out / path.name)
+        target = args.out / path.name
+        if target.is_file() and worked_on(nbformat.read(target, as_version=4)):
+            keep = (
+                args.out / PREVIOUS_ANSWERS / f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
+            )
+            keep.parent.mkdir(exist_ok=True)
+            target.replace(keep)
+            print(f"{target} had your answers: moved to {keep}")
+        nbformat.write(learner, target)
         counts = summary(nb, path.name)
         print(
             f"{args.out / path.name}: {counts['exercises']} exercises "

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 from labserver import ROOT, execute_in_kernel, running_lab_server
+from nbformat.sign import NotebookNotary
 
 
 def test_jupyterlab_serves_the_notebooks_and_runs_a_kernel(tmp_path):
@@ -46,3 +48,48 @@ def test_jupyterlab_serves_the_notebooks_and_runs_a_kernel(tmp_path):
         )
         assert tf_version.startswith("2.15"), tf_version
         assert helpers_version
+        log = server.log.read_text(errors="replace")
+        assert "Skipped non-installed server" not in log, "jupyter-lsp must not look for servers"
+
+
+def test_a_folder_the_user_names_is_served_instead_of_the_default(tmp_path):
+    """`make lab LAB_ARGS="--notebook-dir=DIR"` (or --ServerApp.root_dir) serves DIR."""
+    import lab  # scripts/lab.py, on sys.path through labserver
+
+    for args in (
+        ["--ServerApp.root_dir=/x"],
+        ["--notebook-dir=/x"],
+        ["--notebook-dir", "/x"],
+        ["--ServerApp.root_dir", "/x"],
+    ):
+        argv = lab.lab_command(args)
+        named = [a for a in argv if a.partition("=")[0] in lab.ROOT_DIR_OPTIONS]
+        assert len(named) == 1 and lab.user_root_dir(argv) == "/x", argv
+    default = lab.lab_command(["--port=9999"])
+    assert lab.user_root_dir(default) == str(lab.SOLVED_DIR)
+
+    own = tmp_path / "my-notebooks"
+    own.mkdir()
+    (own / "mine.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()))
+    with running_lab_server(tmp_path / "lab", extra_args=[f"--notebook-dir={own}"]) as server:
+        listing = server.api("GET", "/api/contents/").json()
+        assert [item["name"] for item in listing["content"]] == ["mine.ipynb"]
+
+
+def test_the_served_notebooks_are_signed_so_the_server_does_not_call_them_untrusted(tmp_path):
+    import lab
+
+    folder = tmp_path / "served"
+    folder.mkdir()
+    clean = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    executed = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    executed.cells[0].outputs = [nbformat.v4.new_output("stream", text="2\n")]
+    nbformat.write(clean, folder / "clean.ipynb")
+    nbformat.write(executed, folder / "executed.ipynb")
+    env = {"JUPYTER_DATA_DIR": str(tmp_path / "data")}
+
+    assert lab.trust_notebooks(folder, env) == [folder / "clean.ipynb"]
+
+    notary = NotebookNotary(data_dir=str(tmp_path / "data"))
+    assert notary.check_signature(nbformat.read(folder / "clean.ipynb", as_version=4))
+    assert not notary.check_signature(nbformat.read(folder / "executed.ipynb", as_version=4))

@@ -218,3 +218,79 @@ def test_nbval_fails_a_learner_edition_whose_checker_does_not_say_not_attempted(
     learner.cells[2].source = "my_x = 42"  # a learner edition that answers the exercise
     answered = nbval(learner)
     assert answered.returncode != 0 and "Exercise 1: correct!" in answered.stdout
+
+
+def test_checker_cells_are_collapsed_only_in_the_learner_edition():
+    nb = notebook(*exercise())
+    learner = make_learner.learner_notebook(nb)
+    checker = learner.cells[-1]
+    # It still runs and compares; its first line, all JupyterLab shows of it, says what it is.
+    assert checker.source == f"{make_learner.CHECKER_HEADER}\n{nb.cells[-1].source}"
+    assert checker.metadata["jupyter"] == {"source_hidden": True}
+    assert "jupyter" not in nb.cells[-1].metadata
+    assert not any(c.metadata.get("jupyter") for c in learner.cells[:-1])
+
+
+def test_the_solved_editions_words_are_replaced_by_the_learner_introduction():
+    intro = new_markdown_cell(
+        "## Exercises\nRun the checkers. <!-- solved-edition -->In this solved notebook the "
+        "answers are filled in.<!-- /solved-edition -->\nGood luck."
+    )
+    learner = make_learner.learner_notebook(notebook(intro, *exercise()))
+    text = learner.cells[0].source
+    assert make_learner.LEARNER_INTRO in text and "solved" not in text
+    assert text.startswith("## Exercises\nRun the checkers. ") and text.endswith("\nGood luck.")
+
+    unmarked = new_markdown_cell("In this solved notebook the answers are filled in.")
+    with pytest.raises(Error, match="cell 1: text about the solved notebook"):
+        make_learner.learner_notebook(notebook(unmarked, *exercise()))
+
+
+def test_the_learner_edition_carries_the_metadata_jupyterlab_writes_for_this_kernel():
+    from ipykernel.ipkernel import IPythonKernel
+
+    learner = make_learner.learner_notebook(notebook(*exercise()))
+    assert learner.metadata["language_info"] == dict(IPythonKernel.language_info)
+    assert learner.metadata["kernelspec"]["name"] == "python3"
+    assert learner.metadata["kernelspec"]["display_name"] == "Python 3 (ipykernel)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_solved_notebooks_carry_the_kernels_metadata_so_they_open_unchanged(path):
+    # The Python patch version is the one of the machine that last saved them.
+    metadata = nbformat.read(path, as_version=4).metadata
+    expected = make_learner.kernel_metadata()
+    assert metadata["kernelspec"] == expected["kernelspec"]
+    assert metadata["language_info"].keys() == expected["language_info"].keys()
+    version = metadata["language_info"]["version"]
+    assert {k: v for k, v in metadata["language_info"].items() if k != "version"} == {
+        k: v for k, v in expected["language_info"].items() if k != "version"
+    }
+    assert version.startswith("3.11."), version
+
+
+def test_a_rebuild_keeps_a_learners_answers_and_replaces_an_untouched_copy(tmp_path, capsys):
+    source, out = tmp_path / "01_x.ipynb", tmp_path / "learner"
+    nbformat.write(notebook(*exercise()), source)
+    assert make_learner.main([str(source), "--out", str(out)]) == 0
+    assert make_learner.main([str(source), "--out", str(out)]) == 0  # untouched: replaced
+    assert not (out / make_learner.PREVIOUS_ANSWERS).exists()
+
+    worked = nbformat.read(out / "01_x.ipynb", as_version=4)
+    stub = next(c for c in worked.cells if "learner-stub" in c.metadata.get("tags", []))
+    stub.source = "my_x = 42"
+    nbformat.write(worked, out / "01_x.ipynb")
+    capsys.readouterr()
+    assert make_learner.main([str(source), "--out", str(out)]) == 0
+    (kept,) = (out / make_learner.PREVIOUS_ANSWERS).glob("01_x-*.ipynb")
+    assert "my_x = 42" in kept.read_text()
+    assert f"had your answers: moved to {kept}" in capsys.readouterr().out
+    assert "my_x = None" in (out / "01_x.ipynb").read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_every_learner_edition_speaks_to_the_learner(path):
+    learner = make_learner.learner_notebook(nbformat.read(path, as_version=4), path.name)
+    markdown = "\n".join(c.source for c in learner.cells if c.cell_type == "markdown")
+    assert make_learner.LEARNER_INTRO in markdown
+    assert "solved notebook" not in make_learner.DETAILS.sub("", markdown)
