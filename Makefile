@@ -26,7 +26,7 @@ export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
 endif
 
 .PHONY: test test-seeds test-browser test-pages update-expected run web-assets lab lab-learner \
-	learner clean distclean \
+	learner data clean distclean \
 	venv check-platforms wheelhouse
 
 venv: $(STAMP)
@@ -147,6 +147,11 @@ WHEELHOUSE_DEST ?= wheelhouse
 wheelhouse: $(STAMP)
 	$(BIN)/python scripts/platforms.py wheelhouse $(if $(PLATFORM),--platform $(PLATFORM)) \
 		--dest "$(WHEELHOUSE_DEST)"
+
+# The three datasets (MNIST, CIFAR-10, Olivetti faces) into the per-user cache
+# (~/.cache/mlprivacy/data), verified: copied from MLPRIVACY_DATA when set, else downloaded.
+data: $(STAMP)
+	$(BIN)/python scripts/fetch_data.py
 
 # JupyterLab on notebooks/ (the solved notebooks) with this environment's kernel and the
 # project's settings (scripts/lab.py); it prints the URL to open. Extra options:

@@ -13,12 +13,14 @@ as uint8 arrays. Each looks for a local copy first:
    faces), stored in that cache (written atomically: temp file + rename).
 
 A missing, wrong or corrupt file raises :class:`DatasetUnavailableError` naming the file
-and the fix. Used by notebooks 02 (CIFAR-10) and 03 (MNIST, Olivetti faces).
+and the fix. :func:`fetch_all` (``make data``) puts all three into the cache at once. Used by notebooks 02 (CIFAR-10) and 03 (MNIST, Olivetti faces).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import socket
 import tempfile
 import zipfile
@@ -242,6 +244,89 @@ def _load(spec: _Spec) -> dict[str, np.ndarray]:
     except OSError:
         pass  # a read-only home folder only costs a re-download next time
     return arrays
+
+
+#: Every dataset of the series, in the order `make data` fetches them.
+DATASETS = (_MNIST, _CIFAR10, _OLIVETTI)
+
+
+@dataclass(frozen=True)
+class CachedDataset:
+    """One dataset in the per-user cache after :func:`fetch_all`."""
+
+    name: str
+    path: Path
+    size_bytes: int
+    sha256: str
+    source: str  # "copied from MLPRIVACY_DATA", "already cached" or "downloaded"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _listed_checksums(folder: Path) -> dict[str, str]:
+    """Return ``{file name: sha256}`` from ``folder/SHA256SUMS`` (empty when there is none)."""
+    sums = folder / "SHA256SUMS"
+    if not sums.is_file():
+        return {}
+    listed = {}
+    for line in sums.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            listed[parts[1].lstrip("*")] = parts[0].lower()
+    return listed
+
+
+def fetch_all() -> list[CachedDataset]:
+    """Put every dataset of the series into the per-user cache, verified; return what is there.
+
+    For each dataset (:data:`DATASETS`): with ``MLPRIVACY_DATA`` set and holding the file, the
+    file is validated (and checked against that folder's ``SHA256SUMS`` when it lists it) and
+    copied into :func:`data_cache_dir` (atomically); else a cached copy is validated; else the
+    dataset is downloaded as the loaders do. Raises :class:`DatasetUnavailableError` naming the
+    dataset and the fix when one cannot be had (no copy and no network), or a copy is corrupt
+    or does not match its listed checksum. This is `make data`.
+    """
+    results = []
+    configured = os.environ.get("MLPRIVACY_DATA", "").strip()
+    source_dir = Path(configured).expanduser() if configured else None
+    cache = data_cache_dir()
+    for spec in DATASETS:
+        cached = cache / spec.filename
+        candidate = source_dir / spec.filename if source_dir else None
+        if candidate is not None and candidate.is_file():
+            _read_npz(candidate, spec)
+            expected = _listed_checksums(source_dir).get(spec.filename)
+            got = _sha256(candidate)
+            if expected is not None and got != expected:
+                raise DatasetUnavailableError(
+                    f"{candidate} does not match its checksum in {source_dir / 'SHA256SUMS'} "
+                    f"(sha256 {got}, listed {expected}): copy it again. {_fix_hint(spec)}"
+                )
+            if not (cached.is_file() and _sha256(cached) == got):
+                cache.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=cache, prefix=f".{spec.filename}.", suffix=".tmp")
+                os.close(fd)
+                shutil.copyfile(candidate, tmp)
+                os.replace(tmp, cached)
+            source = "copied from MLPRIVACY_DATA"
+        elif cached.is_file():
+            _read_npz(cached, spec)
+            source = "already cached"
+        else:
+            arrays = _download(spec)
+            _validate(arrays, f"downloaded {spec.name}", spec)
+            _save_atomic(cached, arrays)
+            source = "downloaded"
+        results.append(
+            CachedDataset(spec.name, cached, cached.stat().st_size, _sha256(cached), source)
+        )
+    return results
 
 
 def _keras_pairs(arrays: dict[str, np.ndarray]) -> tuple[ArrayPair, ArrayPair]:

@@ -412,3 +412,61 @@ def test_configured_offline_copy_is_the_olivetti_faces():
     images, target = data.load_olivetti_faces()
     assert target.tolist() == [p for p in range(40) for _ in range(10)]
     assert images.min() == 0 and 200 < images.max() <= 255
+
+
+# --- fetch_all (`make data`): every dataset into the cache, verified ---------------------------
+
+
+@pytest.fixture
+def only_mnist(monkeypatch):
+    """`fetch_all` over MNIST alone (a fake one: the real files are large)."""
+    monkeypatch.setattr(data, "DATASETS", (data._MNIST,))
+
+
+def test_fetch_all_copies_from_the_data_folder_checks_its_checksum_and_reuses_the_cache(
+    data_dir, only_mnist
+):
+    np.savez(data_dir / "mnist.npz", **fake_mnist())
+    digest = data._sha256(data_dir / "mnist.npz")
+    (data_dir / "SHA256SUMS").write_text(f"{digest}  mnist.npz\n")
+
+    (fetched,) = data.fetch_all()
+    assert fetched.source == "copied from MLPRIVACY_DATA" and fetched.sha256 == digest
+    assert fetched.path == data.data_cache_dir() / "mnist.npz"
+    assert fetched.size_bytes == (data_dir / "mnist.npz").stat().st_size
+    assert data._sha256(fetched.path) == digest
+
+    (data_dir / "SHA256SUMS").write_text(f"{'0' * 64}  mnist.npz\n")
+    with pytest.raises(data.DatasetUnavailableError, match="does not match its checksum"):
+        data.fetch_all()
+
+
+def test_fetch_all_validates_a_cached_copy_and_names_a_corrupt_one(monkeypatch, only_mnist):
+    monkeypatch.delenv("MLPRIVACY_DATA", raising=False)
+    data.data_cache_dir().mkdir(parents=True)
+    np.savez(data.data_cache_dir() / "mnist.npz", **fake_mnist())
+    assert [d.source for d in data.fetch_all()] == ["already cached"]
+    (data.data_cache_dir() / "mnist.npz").write_bytes(b"not a zip file")
+    with pytest.raises(data.DatasetUnavailableError, match="mnist.npz could not be read"):
+        data.fetch_all()
+
+
+def test_fetch_all_downloads_what_is_missing_and_fails_offline_naming_the_dataset(
+    monkeypatch, only_mnist, no_network
+):
+    monkeypatch.delenv("MLPRIVACY_DATA", raising=False)
+    with pytest.raises(data.DatasetUnavailableError) as info:
+        data.fetch_all()
+    message = str(info.value)
+    assert "No local copy of mnist.npz" in message and "set MLPRIVACY_DATA" in message
+
+    import tensorflow as tf
+
+    fake = fake_mnist()
+    monkeypatch.setattr(
+        tf.keras.datasets.mnist,
+        "load_data",
+        lambda: ((fake["x_train"], fake["y_train"]), (fake["x_test"], fake["y_test"])),
+    )
+    (fetched,) = data.fetch_all()
+    assert fetched.source == "downloaded" and fetched.path.is_file()
