@@ -582,6 +582,29 @@ def poisson_dp_sgd_event(
     return dp_accounting.SelfComposedDpEvent(event=step, count=steps)
 
 
+def group_poisson_dp_sgd_event(
+    noise_multiplier: float, sampling_probability: float, steps: int, group_size: int
+) -> dp_accounting.DpEvent:
+    """Return a ``DpEvent`` that bounds Poisson DP-SGD for a group of ``group_size`` examples
+    (a person with that many training images), accounted directly rather than through the
+    generic group-privacy conversion (:func:`group_privacy`).
+
+    Adding or removing the ``k`` examples changes one step only if at least one of them is
+    sampled, which happens with probability ``q' = 1 - (1 - q)^k``; given that, the clipped
+    sum moves by the sum of the sampled ones' gradients, a shift of L2 norm at most ``k C``.
+    Each step is thus a mixture of Gaussian shifts of norm at most ``k C`` under noise of
+    standard deviation ``sigma C``, which is dominated by the single shift ``k C``: a
+    Poisson-sampled Gaussian with rate ``q'`` and noise multiplier ``sigma / k``, composed
+    ``steps`` times. With ``k = 1`` this is :func:`poisson_dp_sgd_event`. Used by notebook 03
+    (person-level ε of the faces model).
+    """
+    k = _check_int("group_size", group_size)
+    if not 0 < sampling_probability <= 1:
+        raise ValueError(f"sampling_probability must be in (0, 1], got {sampling_probability}")
+    group_rate = 1.0 - (1.0 - float(sampling_probability)) ** k
+    return poisson_dp_sgd_event(_check_noise(noise_multiplier) / k, group_rate, steps)
+
+
 def shuffled_dp_sgd_event(noise_multiplier: float, epochs: int) -> dp_accounting.DpEvent:
     """Return the ``DpEvent`` of ``epochs`` epochs of shuffled fixed batches, no amplification.
 

@@ -131,3 +131,38 @@ def test_group_privacy_formula():
         pa.group_privacy(1.0, 1.0, 7)
     with pytest.raises(ValueError, match="k must be"):
         pa.group_privacy(1.0, 1e-6, 0)
+
+
+def test_a_group_of_one_is_the_per_image_accounting():
+    one = pa.group_poisson_dp_sgd_event(2.0, 0.5, 100, 1)
+    assert one == pa.poisson_dp_sgd_event(2.0, 0.5, 100)
+    assert pa.epsilon(one, 1e-6, "pld") == pa.epsilon(
+        pa.poisson_dp_sgd_event(2.0, 0.5, 100), 1e-6, "pld"
+    )
+
+
+def test_a_group_is_a_poisson_gaussian_with_rate_1_minus_1_minus_q_to_the_k_and_sigma_over_k():
+    event = pa.group_poisson_dp_sgd_event(8.0, 0.5, 100, 7)
+    step = event.event
+    assert event.count == 100
+    assert step.sampling_probability == pytest.approx(1 - 0.5**7)
+    assert step.event.noise_multiplier == pytest.approx(8.0 / 7)
+
+
+@pytest.mark.parametrize("accountant", ["rdp", "pld"])
+def test_person_level_epsilon_grows_with_the_number_of_images(accountant):
+    eps = [
+        pa.epsilon(pa.group_poisson_dp_sgd_event(8.0, 0.1, 200, k), 1e-6, accountant)
+        for k in (1, 2, 4, 7)
+    ]
+    assert eps == sorted(eps) and eps[0] < eps[-1]
+    assert all(math.isfinite(e) for e in eps)
+
+
+def test_group_accounting_refuses_bad_groups():
+    with pytest.raises(ValueError, match="group_size"):
+        pa.group_poisson_dp_sgd_event(1.0, 0.5, 10, 0)
+    with pytest.raises(ValueError, match="group_size"):
+        pa.group_poisson_dp_sgd_event(1.0, 0.5, 10, 2.5)
+    with pytest.raises(ValueError, match="sampling_probability"):
+        pa.group_poisson_dp_sgd_event(1.0, 1.5, 10, 2)
