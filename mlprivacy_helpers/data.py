@@ -13,7 +13,8 @@ as uint8 arrays. Each looks for a local copy first:
    faces), stored in that cache (written atomically: temp file + rename).
 
 A missing, wrong or corrupt file raises :class:`DatasetUnavailableError` naming the file
-and the fix. :func:`fetch_all` (``make data``) puts all three into the cache at once. Used by notebooks 02 (CIFAR-10) and 03 (MNIST, Olivetti faces).
+and the fix. :func:`fetch_all` (``make data``) puts all three into the cache at once. Used
+by notebooks 02 and 04 (CIFAR-10) and 03 (MNIST, Olivetti faces).
 """
 
 from __future__ import annotations
