@@ -125,6 +125,50 @@ def tpr_at_fpr(
     )
 
 
+def tpr_at_fpr_bootstrap(
+    member_scores: np.ndarray,
+    non_member_scores: np.ndarray,
+    fpr: float,
+    confidence: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Return a ``(low, high)`` interval for the TPR at ``fpr`` that also covers the threshold.
+
+    :func:`tpr_at_fpr`'s Clopper-Pearson interval treats the threshold as fixed, but it is read
+    off the same non-members: at 0.1 % FPR with 2 500 of them it is the 3rd-highest score, and
+    the real FPR of that threshold is itself uncertain by a factor of about 30. This is a
+    stratified, seeded percentile bootstrap: ``n_boot`` times, the members and the non-members
+    are each resampled with replacement (their numbers kept), the threshold is read off the
+    resampled non-members by :func:`tpr_at_fpr`'s rule and the TPR measured on the resampled
+    members; the interval holds the central ``confidence`` of those TPRs. Raises
+    ``ValueError`` for empty or NaN scores, ``fpr`` or ``confidence`` outside (0, 1), or
+    ``n_boot < 100``. Used by notebook 04.
+    """
+    members = _scores("member_scores", member_scores)
+    non_members = _scores("non_member_scores", non_member_scores)
+    for name, value in (("fpr", fpr), ("confidence", confidence)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+            raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 100:
+        raise ValueError(f"n_boot must be an int of at least 100, got {n_boot!r}")
+    rng = np.random.default_rng(seed)
+    allowed = int(np.floor(fpr * non_members.size + 1e-9))
+    tprs = np.empty(n_boot)
+    for start in range(0, n_boot, 100):  # 100 resamples at a time bounds the memory
+        rows = min(100, n_boot - start)
+        outs = non_members[rng.integers(0, non_members.size, (rows, non_members.size))]
+        if allowed < non_members.size:  # the (allowed+1)-th highest resampled non-member
+            threshold = -np.partition(-outs, allowed, axis=1)[:, allowed]
+        else:
+            threshold = np.full(rows, -np.inf)
+        ins = members[rng.integers(0, members.size, (rows, members.size))]
+        tprs[start : start + rows] = (ins > threshold[:, None]).mean(axis=1)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(tprs, [tail, 1 - tail])
+    return float(low), float(high)
+
+
 def dp_tpr_bound(fpr: np.ndarray | float, epsilon: float, delta: float) -> np.ndarray | float:
     """Return the largest TPR that ``(epsilon, delta)``-DP allows at ``fpr``.
 

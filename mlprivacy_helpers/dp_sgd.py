@@ -32,8 +32,13 @@ Accounting. With **Poisson sampling** one step is a ``PoissonSampledDpEvent`` of
 is in exactly one batch per epoch, so each epoch is one Gaussian mechanism on it and no
 amplification may be claimed. The RDP accountant is the one TF Privacy's
 ``compute_dp_sgd_privacy_statement`` uses; the PLD accountant (privacy loss distributions,
-pessimistic estimate) gives a tighter upper bound. Adjacency: add or remove one example; no
-microbatching (one clipped gradient per example).
+pessimistic estimate) gives a tighter upper bound. No microbatching (one clipped gradient per
+example). Adjacency differs between the two rows: the Poisson row holds for adding or removing
+one example (each step's sampled set changes by at most that example). The shuffled row's
+"one Gaussian per epoch" holds for *zero-out* adjacency (the example's gradient replaced by
+zero, so every batch keeps its place), or for substitution with sensitivity 2C; under
+add/remove, one more example shifts every later batch boundary of the epoch, and the row is
+not a bound for it.
 
 How Poisson batches avoid retracing: :meth:`PoissonDPModel.fit` feeds Keras a
 ``tf.data`` pipeline whose batch dimension is unknown (``None``), so Keras traces the
@@ -609,7 +614,9 @@ def shuffled_dp_sgd_event(noise_multiplier: float, epochs: int) -> dp_accounting
     """Return the ``DpEvent`` of ``epochs`` epochs of shuffled fixed batches, no amplification.
 
     Each example is in exactly one batch per epoch: one ``GaussianDpEvent(sigma)`` per
-    epoch, composed ``epochs`` times (TF Privacy's "once per epoch" line). Used by
+    epoch, composed ``epochs`` times (TF Privacy's "once per epoch" line). This holds for
+    zero-out adjacency (the example's gradient replaced by zero), not for adding or removing an
+    example, which moves the later batch boundaries (see the module docstring). Used by
     :func:`dp_sgd_epsilons`.
     """
     sigma = _check_noise(noise_multiplier)

@@ -15,7 +15,11 @@ target's value with those.
 * **RMIA** (Zarifzadeh et al., 2024): compare the target's probability of the true label
   with its average under the reference models, *relative to* the same ratio for population
   examples ``z``; score = fraction of ``z`` the example beats. No installed library offers it,
-  so :func:`rmia_scores` implements the paper's equations.
+  so :func:`rmia_scores` implements the paper's equations with ``Pr(x)`` the mean over all
+  reference models (the online estimate when each example trained half of them), and
+  :func:`rmia_offline_scores` the paper's offline version for few reference models: "out"
+  models only, ``Pr(x) = ((1 + a) Pr_OUT(x) + (1 - a)) / 2`` (:func:`offline_pr_x`), with
+  ``a`` fitted on the reference models (:func:`fit_offline_a`), ties broken by the ratio.
 
 Every score here is "higher = more likely a member". Used by notebook 04.
 """
@@ -106,8 +110,9 @@ def lira_scores(
       "out" Gaussian, TF Privacy's ``compute_score_lira(option="both", fix_variance=True)``,
       negated (TF Privacy's members score low).
     * *Offline* LiRA uses only the "out" models (no model trained on the example has to
-      exist): the paper's one-sided test ``1 - Phi((phi - mu_out) / sigma)``. With one shared
-      sigma it ranks examples exactly as ``phi - mu_out``, which is TF Privacy's
+      exist): the paper's one-sided test, score ``Phi((phi - mu_out) / sigma)`` (its p-value
+      under "out" is ``1 - Phi(...)``, small for members). With one shared sigma it ranks
+      examples exactly as ``phi - mu_out``, which is TF Privacy's
       ``compute_score_offset(option="out")``. (``compute_score_lira(option="out")`` scores a
       two-sided density instead, which also flags examples that the target fits *worse* than
       the reference models do.)
@@ -191,6 +196,124 @@ def rmia_scores(
     # ratio(x) / ratio(z) >= gamma  <=>  log ratio(z) <= log ratio(x) - log gamma
     beaten = np.searchsorted(log_ratio_z, log_ratio_x - np.log(gamma), side="right")
     return beaten / log_ratio_z.size
+
+
+def offline_pr_x(reference_prob: np.ndarray, in_masks: np.ndarray, a: float) -> np.ndarray:
+    """Return RMIA's offline estimate of ``Pr(x)`` for each example (Zarifzadeh et al. 2024).
+
+    With few reference models, most of them "out" for ``x``, the paper approximates the
+    average of the "in" and "out" probabilities from the "out" ones alone:
+    ``Pr(x) = ((1 + a) Pr_OUT(x) + (1 - a)) / 2``, where ``Pr_OUT(x)`` is the mean of
+    ``reference_prob[k, x]`` over the models ``k`` not trained on ``x`` (``in_masks[k, x]``
+    false) and ``a`` in [0, 1] says how much an "in" model's probability rises above an "out"
+    one's (``Pr_IN = a Pr_OUT + 1 - a``). An example that every given model trained on has no
+    ``Pr_OUT``; it is estimated from the "in" models by inverting that relation (as ML Privacy
+    Meter does with one reference model), clipped to (0, 1]. ``reference_prob`` has shape
+    ``(models, n)``. Raises ``ValueError`` for bad shapes, probabilities outside (0, 1] or
+    ``a`` outside [0, 1].
+    """
+    probs = np.asarray(reference_prob, dtype=float)
+    masks = np.asarray(in_masks)
+    if probs.ndim != 2 or masks.shape != probs.shape or masks.dtype != bool:
+        raise ValueError(
+            f"reference_prob (models, n) and boolean in_masks of the same shape are needed, "
+            f"got {probs.shape} and {masks.dtype} {masks.shape}"
+        )
+    if not np.all((probs > 0) & (probs <= 1)):
+        raise ValueError("reference probabilities must lie in (0, 1]")
+    if isinstance(a, bool) or not isinstance(a, numbers.Real) or not 0 <= a <= 1:
+        raise ValueError(f"a must be a number in [0, 1], got {a!r}")
+    out = ~masks
+    n_out = out.sum(axis=0)
+    with np.errstate(invalid="ignore"):  # 0 / 0 where no model is "out": replaced below
+        pr_out = np.where(out, probs, 0.0).sum(axis=0) / n_out
+    if np.any(n_out == 0):
+        pr_in = np.where(masks, probs, 0.0).sum(axis=0) / np.maximum(masks.sum(axis=0), 1)
+        from_in = (pr_in - (1 - a)) / a if a > 0 else pr_in
+        pr_out = np.where(n_out > 0, pr_out, np.clip(from_in, np.finfo(float).tiny, 1.0))
+    return ((1 + a) * pr_out + (1 - a)) / 2
+
+
+def rmia_offline_scores(
+    target_prob_x: np.ndarray,
+    reference_prob_x: np.ndarray,
+    in_masks: np.ndarray,
+    target_prob_z: np.ndarray,
+    reference_prob_z: np.ndarray,
+    a: float,
+    gamma: float = 1.0,
+) -> np.ndarray:
+    """Return offline RMIA scores (higher = member), Zarifzadeh et al. (2024), ties broken.
+
+    ``ratio(x) = Pr(x | target) / Pr(x)`` with ``Pr(x)`` from :func:`offline_pr_x` (the
+    reference models that did not train on ``x``, and the constant ``a``); the population
+    examples ``z`` trained no model, so every reference model is "out" for them. The paper's
+    score is the fraction of ``z`` with ``ratio(x) / ratio(z) >= gamma``. For one target model
+    and a fixed set of ``z`` that fraction is a non-decreasing function of ``ratio(x)``, so the
+    ROC, the AUC and every TPR at a fixed FPR are those of ``ratio(x)`` itself: ``z`` and
+    ``gamma`` change them only through ties (and matter when scores of different target models
+    are compared, or a fixed threshold on the fraction is used). Ties are broken by
+    ``ratio(x)``: the score is ``(beaten + r) / (len(z) + 1)``, with ``r`` in [0, 1) the rank of
+    ``ratio(x)`` among all ``x`` divided by their number, which never reorders two different
+    fractions. Shapes: ``(n,)`` and ``(models, n)`` for ``x``, ``(m,)`` and ``(models, m)``
+    for ``z``. Raises ``ValueError`` for bad input.
+    """
+    tx = np.asarray(target_prob_x, dtype=float).reshape(-1)
+    tz = np.asarray(target_prob_z, dtype=float).reshape(-1)
+    rz = np.asarray(reference_prob_z, dtype=float)
+    pr_x = offline_pr_x(reference_prob_x, in_masks, a)
+    if pr_x.size != tx.size:
+        raise ValueError(f"reference_prob_x must have shape (models, {tx.size})")
+    if rz.ndim != 2 or rz.shape != (np.shape(reference_prob_x)[0], tz.size) or tz.size == 0:
+        raise ValueError(
+            f"reference_prob_z must have shape ({np.shape(reference_prob_x)[0]}, {tz.size}) "
+            "with a non-empty population"
+        )
+    for name, p in (("target_prob_x", tx), ("target_prob_z", tz)):
+        if not np.all((p > 0) & (p <= 1)):
+            raise ValueError(f"{name} probabilities must lie in (0, 1]")
+    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
+        raise ValueError(f"gamma must be a positive number, got {gamma!r}")
+    pr_z = offline_pr_x(rz, np.zeros(rz.shape, dtype=bool), a)
+    log_ratio_x = np.log(tx) - np.log(pr_x)
+    log_ratio_z = np.sort(np.log(tz) - np.log(pr_z))
+    beaten = np.searchsorted(log_ratio_z, log_ratio_x - np.log(gamma), side="right")
+    rank = np.argsort(np.argsort(log_ratio_x, kind="stable"), kind="stable") / tx.size
+    return (beaten + rank) / (log_ratio_z.size + 1)
+
+
+def fit_offline_a(
+    reference_prob_x: np.ndarray,
+    in_masks: np.ndarray,
+    grid: np.ndarray | None = None,
+) -> float:
+    """Return the ``a`` of :func:`offline_pr_x` fitted on the reference models alone.
+
+    As the paper and ML Privacy Meter do it, without the target: each reference model in turn
+    plays the target, the others are its references, and its own "in" and "out" examples
+    are the members and non-members; the ``a`` of ``grid`` (default 0, 0.1, ..., 1) with the
+    highest mean AUC of ``ratio(x)`` over these attacks wins (RMIA's AUC is that of
+    ``ratio(x)``, see :func:`rmia_offline_scores`). Needs at least two reference models.
+    Raises ``ValueError`` otherwise or for bad shapes.
+    """
+    from sklearn import metrics  # lazily: only the fit needs it
+
+    probs = np.asarray(reference_prob_x, dtype=float)
+    masks = np.asarray(in_masks)
+    if probs.ndim != 2 or probs.shape[0] < 2:
+        raise ValueError(
+            f"fitting a needs at least 2 reference models (models, n), got {probs.shape}"
+        )
+    grid = np.round(np.linspace(0, 1, 11), 10) if grid is None else np.asarray(grid, float)
+    mean_auc = []
+    for a in grid:
+        aucs = []
+        for k in range(probs.shape[0]):
+            others = np.arange(probs.shape[0]) != k
+            log_ratio = np.log(probs[k]) - np.log(offline_pr_x(probs[others], masks[others], a))
+            aucs.append(metrics.roc_auc_score(masks[k], log_ratio))
+        mean_auc.append(np.mean(aucs))
+    return float(grid[int(np.argmax(mean_auc))])
 
 
 def out_model_accuracy(

@@ -96,3 +96,38 @@ def test_attack_table_rows_agree_with_the_single_metrics():
         am.attack_table(scores, np.ones(2000, bool))
     with pytest.raises(ValueError, match="scores for"):
         am.attack_table({"short": np.zeros(3)}, is_member)
+
+
+# --- An interval that also covers the threshold's uncertainty ---------------------------------
+
+
+@pytest.mark.parametrize("fpr", [0.01, 0.001])
+def test_the_bootstrap_interval_covers_the_true_tpr_where_clopper_pearson_does_not(fpr):
+    # Members N(2, 1), non-members N(0, 1): the true TPR at FPR f is 1 - Phi(Phi^-1(1 - f) - 2).
+    truth = 1 - stats.norm.cdf(stats.norm.ppf(1 - fpr) - 2.0)
+    bootstrap_hits = clopper_pearson_hits = 0
+    for replicate in range(100):
+        rng = np.random.default_rng(replicate)
+        members, non_members = rng.normal(2.0, 1.0, 2500), rng.normal(0.0, 1.0, 2500)
+        low, high = am.tpr_at_fpr_bootstrap(members, non_members, fpr, n_boot=400, seed=replicate)
+        bootstrap_hits += low <= truth <= high
+        fixed = am.tpr_at_fpr(members, non_members, fpr)
+        clopper_pearson_hits += fixed.low <= truth <= fixed.high
+    assert bootstrap_hits >= 88, f"95 % bootstrap interval covered {bootstrap_hits} of 100"
+    assert clopper_pearson_hits <= 70, "the members-only interval should under-cover here"
+
+
+def test_the_bootstrap_interval_is_seeded_contains_the_estimate_and_refuses_bad_input():
+    rng = np.random.default_rng(0)
+    members, non_members = rng.normal(1.0, 1.0, 500), rng.normal(0.0, 1.0, 500)
+    first = am.tpr_at_fpr_bootstrap(members, non_members, 0.05, seed=3)
+    assert first == am.tpr_at_fpr_bootstrap(members, non_members, 0.05, seed=3)
+    estimate = am.tpr_at_fpr(members, non_members, 0.05).tpr
+    assert first[0] <= estimate <= first[1]
+    for kwargs, match in (
+        ({"fpr": 0.0}, "fpr"),
+        ({"fpr": 0.1, "confidence": 1.0}, "confidence"),
+        ({"fpr": 0.1, "n_boot": 10}, "n_boot"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            am.tpr_at_fpr_bootstrap(members, non_members, **kwargs)

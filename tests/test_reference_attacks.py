@@ -48,7 +48,7 @@ def test_lira_wraps_tf_privacy_and_negates():
 
 
 def test_offline_lira_is_the_papers_one_sided_test():
-    # 1 - Phi((phi - mu_out) / sigma) with one shared sigma ranks like phi - median(out).
+    # The score Phi((phi - mu_out) / sigma), one shared sigma, ranks like phi - median(out).
     target, reference, masks, member = synthetic()
     out_median = np.array([np.median(reference[~masks[:, i], i]) for i in range(target.size)])
     sigma = np.std(
@@ -148,3 +148,92 @@ def test_out_model_accuracy_counts_only_models_that_did_not_train_on_the_example
         ra.out_model_accuracy(logits[0], labels, masks)
     with pytest.raises(ValueError, match="boolean"):
         ra.out_model_accuracy(logits, labels, masks.astype(int))
+
+
+# --- Offline RMIA (few reference models): Pr(x) from "out" models and the constant a --------
+
+
+def test_offline_pr_x_by_hand():
+    probs = np.array([[0.4, 0.9, 0.8], [0.6, 0.5, 0.7]])
+    masks = np.array([[False, True, True], [False, False, True]])
+    # x0: out in both, Pr_OUT = 0.5; x1: out in model 1 only, Pr_OUT = 0.5;
+    # x2: in both, Pr_OUT from Pr_IN = 0.75 = a Pr_OUT + 1 - a -> Pr_OUT = (0.75 - 0.7) / 0.3.
+    got = ra.offline_pr_x(probs, masks, a=0.3)
+    pr_out = np.array([0.5, 0.5, (0.75 - 0.7) / 0.3])
+    np.testing.assert_allclose(got, ((1 + 0.3) * pr_out + 0.7) / 2)
+    # a = 1: Pr(x) is the "out" mean itself.
+    np.testing.assert_allclose(ra.offline_pr_x(probs, masks, a=1.0)[:2], [0.5, 0.5])
+
+
+def _rmia_simulation(seed=0, n=2000, k=2):
+    target, reference, masks, member = synthetic(seed=seed, n=n, k=k, gap=1.5)
+    prob = 1 / (1 + np.exp(-np.clip(target, -30, 30)))
+    ref_prob = 1 / (1 + np.exp(-np.clip(reference, -30, 30)))
+    rng = np.random.default_rng(seed + 100)
+    z_difficulty = rng.normal(0, 3, 500)
+    z_target = 1 / (1 + np.exp(-(z_difficulty + rng.normal(0, 0.3, 500))))
+    z_ref = 1 / (1 + np.exp(-(z_difficulty + rng.normal(0, 0.3, (k, 500)))))
+    return prob, ref_prob, masks, member, z_target, z_ref
+
+
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0, 8.0])
+def test_offline_rmia_ranks_exactly_like_its_likelihood_ratio_whatever_z_and_gamma(gamma):
+    prob, ref_prob, masks, member, z_target, z_ref = _rmia_simulation()
+    ratio = np.log(prob) - np.log(ra.offline_pr_x(ref_prob, masks, 0.4))
+    for z in (slice(None), slice(0, 30)):  # 500 population examples, then 30
+        scores = ra.rmia_offline_scores(
+            prob, ref_prob, masks, z_target[z], z_ref[:, z], a=0.4, gamma=gamma
+        )
+        assert np.array_equal(np.argsort(scores, kind="stable"), np.argsort(ratio, kind="stable"))
+        assert attack_metrics.auc(scores[member], scores[~member]) == pytest.approx(
+            attack_metrics.auc(ratio[member], ratio[~member])
+        )
+        for fpr in (0.01, 0.1):
+            assert (
+                attack_metrics.tpr_at_fpr(scores[member], scores[~member], fpr).tpr
+                == attack_metrics.tpr_at_fpr(ratio[member], ratio[~member], fpr).tpr
+            )
+        assert len(np.unique(scores)) == len(np.unique(ratio))  # ties broken by ratio(x)
+    assert np.all((scores >= 0) & (scores < 1))
+
+
+def test_offline_rmia_by_hand_before_tie_breaking():
+    # One model, every x "out": Pr(x) = ((1 + a) p + 1 - a) / 2 with a = 1 is p itself.
+    target_x, reference_x = np.array([0.9, 0.1]), np.array([[0.3, 0.1]])  # ratios 3 and 1
+    masks = np.zeros((1, 2), dtype=bool)
+    target_z, reference_z = np.array([0.2, 0.4, 0.6, 0.8]), np.full((1, 4), 0.4)  # 0.5 .. 2
+    scores = ra.rmia_offline_scores(target_x, reference_x, masks, target_z, reference_z, a=1.0)
+    # beats 4 and 2 of the 4 z; tie-breaking adds the rank (1 of 2, then 0 of 2) over 5.
+    np.testing.assert_allclose(scores, [(4 + 0.5) / 5, (2 + 0) / 5])
+
+
+def test_a_is_fitted_on_the_reference_models_only_and_is_the_best_of_the_grid():
+    prob, ref_prob, masks, *_ = _rmia_simulation(k=4)
+    a = ra.fit_offline_a(ref_prob, masks)
+    assert a in np.round(np.linspace(0, 1, 11), 10)
+    from sklearn import metrics
+
+    def mean_auc(value):
+        aucs = []
+        for k in range(4):
+            others = np.arange(4) != k
+            pr = ra.offline_pr_x(ref_prob[others], masks[others], value)
+            aucs.append(metrics.roc_auc_score(masks[k], np.log(ref_prob[k]) - np.log(pr)))
+        return np.mean(aucs)
+
+    assert all(mean_auc(a) >= mean_auc(b) - 1e-12 for b in np.linspace(0, 1, 11))
+    with pytest.raises(ValueError, match="at least 2 reference models"):
+        ra.fit_offline_a(ref_prob[:1], masks[:1])
+
+
+def test_offline_rmia_refuses_bad_input():
+    p = np.full(3, 0.5)
+    masks = np.zeros((2, 3), dtype=bool)
+    with pytest.raises(ValueError, match=r"a must be a number in \[0, 1\]"):
+        ra.offline_pr_x(np.full((2, 3), 0.5), masks, a=1.5)
+    with pytest.raises(ValueError, match="boolean in_masks"):
+        ra.offline_pr_x(np.full((2, 3), 0.5), masks.astype(int), a=0.5)
+    with pytest.raises(ValueError, match="gamma"):
+        ra.rmia_offline_scores(p, np.full((2, 3), 0.5), masks, p, np.full((2, 3), 0.5), 0.5, 0)
+    with pytest.raises(ValueError, match="non-empty population"):
+        ra.rmia_offline_scores(p, np.full((2, 3), 0.5), masks, p[:0], np.full((2, 0), 0.5), 0.5)
