@@ -37,7 +37,9 @@ def empirical_log_ratios(
     (strictly increasing; outputs outside them are ignored, as by ``np.histogram``). Only
     bins with at least ``min_count`` outputs in total are kept: a choice that depends on
     the total count alone, not on how it splits. For each kept bin, given its total
-    ``t = c1 + c2``, ``c1`` is Binomial(t, q); the Clopper-Pearson bounds for ``q``, each
+    ``t = c1 + c2``, ``c1`` is taken as Binomial(t, q) (exact for Poisson sample sizes; with
+    fixed equal sizes it is Fisher's noncentral hypergeometric, slightly narrower, so the
+    bounds are conservative); the Clopper-Pearson bounds for ``q``, each
     one-sided at level ``alpha / (2 * bins kept)``, become bounds for the log-ratio
     ``logit(q)``, and hold for all kept bins at once with probability ``>= 1 - alpha``.
 
