@@ -12,9 +12,11 @@ Start-up noise that tells a learner nothing is left out: the served notebooks ar
 trusted before the server starts (they are the project's own and carry no outputs, so there is
 nothing to distrust; the server warned "Notebook ... is not trusted" for each one opened), and
 jupyter-lsp does not look for language servers, none of which the project installs. Kernels
-still talk to the server over TCP on 127.0.0.1, and ipykernel says so once per kernel ("running
-over TCP without encryption"): its IPC transport would silence it, but its socket paths under
-Jupyter's runtime folder exceed the 104-107 characters Unix sockets allow in deep home folders.
+talk to the server over TCP on 127.0.0.1 encrypted with CurveZMQ keys that the server
+provisions for each kernel (ipykernel's kernelspec declares the support), so ipykernel no
+longer warns "Kernel is running over TCP without encryption". (Its IPC transport would also
+silence that, but IPC socket paths under Jupyter's runtime folder exceed the 104-107
+characters Unix sockets allow in deep home folders.)
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def lab_command(extra_args: list[str], root_dir: Path = SOLVED_DIR) -> list[str]
     argv += [
         f"--LabApp.app_settings_dir={ROOT / 'jupyter' / 'settings'}",
         "--LanguageServerManager.autodetect=False",
+        "--KernelManager.transport_encryption=auto",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers and CI run as root

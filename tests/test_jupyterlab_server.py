@@ -50,6 +50,7 @@ def test_jupyterlab_serves_the_notebooks_and_runs_a_kernel(tmp_path):
         assert helpers_version
         log = server.log.read_text(errors="replace")
         assert "Skipped non-installed server" not in log, "jupyter-lsp must not look for servers"
+        assert "without encryption" not in log, "kernels must talk to the server encrypted"
 
 
 def test_a_folder_the_user_names_is_served_instead_of_the_default(tmp_path):
