@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from . import settings
 from .config import installed_version
 
 #: Distributions whose version can change the trained weights.
@@ -44,9 +45,10 @@ class CacheWarning(UserWarning):
 def cache_dir() -> Path | None:
     """Return the model cache folder, or ``None`` when ``MLPRIVACY_CACHE=off``.
 
-    The folder is not created here (see :func:`ensure_writable`).
+    ``MLPRIVACY_CACHE``, else ``cache`` in a settings file (:mod:`.settings`), else the
+    per-user default. The folder is not created here (see :func:`ensure_writable`).
     """
-    value = os.environ.get("MLPRIVACY_CACHE", "").strip()
+    value = (settings.setting("cache") or "").strip()
     if value.lower() in _OFF_VALUES:
         return None
     if value:
@@ -80,8 +82,10 @@ def file_mode() -> int:
 
 
 def _setting() -> str:
-    value = os.environ.get("MLPRIVACY_CACHE", "").strip()
-    return f"MLPRIVACY_CACHE={value!r}" if value else "the default (MLPRIVACY_CACHE is unset)"
+    value = (settings.setting("cache") or "").strip()
+    if not value:
+        return "the default (MLPRIVACY_CACHE is unset)"
+    return f"{settings.source('cache')} = {value!r}"
 
 
 def ensure_writable(root: Path) -> Path:

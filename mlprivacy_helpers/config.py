@@ -22,6 +22,8 @@ import numpy as np
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from . import settings
+
 PROFILES = ("quick", "full")
 DEFAULT_PROFILE = "full"
 
@@ -30,14 +32,15 @@ def get_profile(value: str | None = None) -> str:
     """Return the run profile, ``"quick"`` or ``"full"``.
 
     ``value`` is the notebook's ``PROFILE`` parameter: ``None`` (the default in every
-    ``parameters`` cell) reads ``MLPRIVACY_PROFILE`` instead, where unset or empty means
-    ``"full"``; a value set there, or injected by papermill (``-p PROFILE quick``), wins.
+    ``parameters`` cell) reads ``MLPRIVACY_PROFILE`` instead (or ``profile`` in a settings
+    file, :mod:`.settings`), where unset or empty means ``"full"``; a value set there, or
+    injected by papermill (``-p PROFILE quick``), wins.
     Anything but the two profiles raises ``ValueError`` naming where it came from, so a typo
     never silently runs the long profile.
     """
     if value is None:
-        source = "MLPRIVACY_PROFILE"
-        value = os.environ.get("MLPRIVACY_PROFILE", "").strip().lower() or DEFAULT_PROFILE
+        source = settings.source("profile")
+        value = (settings.setting("profile") or "").strip().lower() or DEFAULT_PROFILE
     else:
         source = "PROFILE"
         if not isinstance(value, str):

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import settings
+
 ArrayPair = tuple[np.ndarray, np.ndarray]
 
 CIFAR10_CLASSES = (
@@ -94,7 +96,8 @@ def data_cache_dir() -> Path:
 def _fix_hint(spec: _Spec) -> str:
     return (
         f"Fix: put a copy of {spec.filename} (arrays {', '.join(spec.keys)}, uint8) "
-        f"in a folder and set MLPRIVACY_DATA to that folder (in a workshop or CI this is "
+        f'in a folder and set MLPRIVACY_DATA to that folder, or data = "FOLDER" in '
+        f"{settings.FILE_NAME} (README, Running offline; in a workshop or CI this is "
         f"usually ../shared/data), or run once with internet access so the file is "
         f"downloaded into {data_cache_dir()}."
     )
@@ -222,7 +225,7 @@ def _download(spec: _Spec) -> dict[str, np.ndarray]:
         raise DatasetUnavailableError(
             f"No local copy of {spec.filename} was found and the download failed "
             f"({type(exc).__name__}: {exc}). Looked in: "
-            f"MLPRIVACY_DATA={os.environ.get('MLPRIVACY_DATA', '(unset)')} and "
+            f"{settings.source('data')}: {settings.setting('data') or '(none)'} and "
             f"{data_cache_dir()}. {_fix_hint(spec)}"
         ) from exc
     finally:
@@ -230,7 +233,7 @@ def _download(spec: _Spec) -> dict[str, np.ndarray]:
 
 
 def _load(spec: _Spec) -> dict[str, np.ndarray]:
-    data_dir = os.environ.get("MLPRIVACY_DATA", "").strip()
+    data_dir = (settings.setting("data") or "").strip()
     if data_dir:
         candidate = Path(data_dir).expanduser() / spec.filename
         if candidate.is_file():
@@ -294,7 +297,7 @@ def fetch_all() -> list[CachedDataset]:
     or does not match its listed checksum. This is `make data`.
     """
     results = []
-    configured = os.environ.get("MLPRIVACY_DATA", "").strip()
+    configured = (settings.setting("data") or "").strip()
     source_dir = Path(configured).expanduser() if configured else None
     cache = data_cache_dir()
     for spec in DATASETS:

@@ -15,3 +15,6 @@ def _isolated_caches(tmp_path, monkeypatch):
     monkeypatch.setenv("MLPRIVACY_CACHE", str(tmp_path / "model-cache"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("MLPRIVACY_RESULTS", str(tmp_path / "results"))
+    # No settings file of the developer's (~/.config/mlprivacy, the checkout's mlprivacy.toml)
+    # may steer a test: point the settings at a file that does not exist.
+    monkeypatch.setenv("MLPRIVACY_SETTINGS", str(tmp_path / "no-settings.toml"))
