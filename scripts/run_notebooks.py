@@ -6,8 +6,9 @@ see scripts/pages.py); the notebooks themselves write ``build/results/<name>.jso
 landing page lists every notebook rendered so far (a run of one notebook keeps the others'
 pages, times and numbers; times are kept in ``build/run-times.json``).
 The source notebooks in ``notebooks/`` are never modified. Progress (one line per cell)
-is printed while a notebook runs. The profile comes from ``MLPRIVACY_PROFILE``
-(default ``full``).
+is printed while a notebook runs. The profile, seed and results folder are read as the
+notebooks read them (``config.get_profile``, ``config.get_seed``, ``results.results_dir``:
+``MLPRIVACY_PROFILE`` or a settings file, default ``full``).
 
 Usage: python scripts/run_notebooks.py [NOTEBOOK ...]
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,6 +24,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+from mlprivacy_helpers import config, results
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pages  # noqa: E402  (scripts/pages.py: offline assets and the landing page)
@@ -89,7 +91,7 @@ def write_index(profile: str, results_dir: Path) -> Path:
         )
     run_info = {
         "profile": profile,
-        "seed": os.environ.get("MLPRIVACY_SEED", "0") or "0",
+        "seed": str(config.get_seed()),
         "executed": time.strftime("%Y-%m-%d %H:%M %Z"),
     }
     index = BUILD / "html" / "index.html"
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print("no notebooks found", file=sys.stderr)
         return 1
-    profile = os.environ.get("MLPRIVACY_PROFILE") or "full"
+    profile = config.get_profile()  # as the notebooks read it (variable or settings file)
     (BUILD / "executed").mkdir(parents=True, exist_ok=True)
     (BUILD / "html").mkdir(parents=True, exist_ok=True)
     try:
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     exporter = pages.offline_exporter()
-    results_dir = Path(os.environ.get("MLPRIVACY_RESULTS") or BUILD / "results")
+    results_dir = results.results_dir()
     times = json.loads(RUN_TIMES.read_text()) if RUN_TIMES.is_file() else {}
     entries = []
     for i, path in enumerate(paths, 1):
