@@ -26,7 +26,7 @@ export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
 endif
 
 .PHONY: test test-seeds test-browser test-pages update-expected run web-assets lab lab-learner \
-	learner data clean distclean \
+	learner data kit install-kit test-kit clean distclean \
 	venv check-platforms wheelhouse
 
 venv: $(STAMP)
@@ -147,6 +147,32 @@ WHEELHOUSE_DEST ?= wheelhouse
 wheelhouse: $(STAMP)
 	$(BIN)/python scripts/platforms.py wheelhouse $(if $(PLATFORM),--platform $(PLATFORM)) \
 		--dest "$(WHEELHOUSE_DEST)"
+
+# The workshop kit (docs/workshop.md): one folder for a USB stick, KIT (default build/kit), with
+# the wheels for PLATFORM (one or more of linux-x86_64 macos-arm64; default this machine's),
+# the three datasets with their checksums, the rendered pages of a quick `make run` (PAGES=0
+# leaves them out; the run needs npm) and, with WARM=1, the model cache that run filled.
+KIT ?= build/kit
+PAGES ?= 1
+WARM ?=
+kit: $(STAMP)
+ifneq ($(PAGES),0)
+	MLPRIVACY_PROFILE=quick $(if $(WARM),MLPRIVACY_CACHE="$(abspath $(KIT))/models") $(MAKE) run
+endif
+	$(BIN)/python scripts/kit.py build --dest "$(KIT)" $(if $(PLATFORM),--platform $(PLATFORM)) \
+		$(if $(filter-out 0,$(PAGES)),--pages build/html)
+
+# On a learner's laptop, with no network: .venv from the kit's wheels, the datasets and models
+# into the per-user caches, the settings (data folder, quick profile) into mlprivacy.toml.
+KIT_PLATFORM := $(if $(filter Darwin,$(shell uname -s)),macos-arm64,linux-x86_64)
+install-kit:
+	@test -f "$(KIT)/data/SHA256SUMS" || { echo "make install-kit: no kit in KIT=$(KIT) (make kit builds one)"; exit 2; }
+	$(MAKE) venv WHEELHOUSE="$(abspath $(KIT))/wheels/$(KIT_PLATFORM)"
+	$(BIN)/python scripts/kit.py install --kit "$(abspath $(KIT))"
+
+# The kit tried offline end to end (scripts/kit_offline_test.py; root on Linux: unshare -n).
+test-kit: $(STAMP)
+	$(BIN)/python scripts/kit_offline_test.py
 
 # The three datasets (MNIST, CIFAR-10, Olivetti faces) into the per-user cache
 # (~/.cache/mlprivacy/data), verified: copied from MLPRIVACY_DATA when set, else downloaded.
