@@ -4,7 +4,8 @@
 
 SHELL := /bin/bash
 # Python 3.11 (TensorFlow 2.15 has no wheels for 3.12+): python3.11 on PATH, else uv's 3.11,
-# else python3; scripts/check_python.sh explains how to get one when it is not 3.11.
+# else python3; when that is no 3.11 and uv is there, uv makes the venv with its own 3.11
+# (below); else scripts/check_python.sh explains how to get one.
 PYTHON ?= $(shell command -v python3.11 || { command -v uv >/dev/null && uv python find 3.11 2>/dev/null; } || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -31,11 +32,19 @@ endif
 
 venv: $(STAMP)
 
+# With no Python 3.11 (3.11.5+) but uv on PATH, uv makes .venv with a Python 3.11 of its own
+# (downloaded where there is internet); with neither, check_python.sh says how to get one.
 $(STAMP): requirements-lock.txt pyproject.toml
-	@bash scripts/check_python.sh "$(PYTHON)"
-	@echo "==> Building $(VENV) from requirements-lock.txt with $(PYTHON)$(if $(WHEELHOUSE), from $(WHEELHOUSE) (offline))"
+	@bash scripts/check_python.sh "$(PYTHON)" 2>/dev/null || command -v uv >/dev/null || \
+		bash scripts/check_python.sh "$(PYTHON)"
+	@echo "==> Building $(VENV) from requirements-lock.txt$(if $(WHEELHOUSE), from $(WHEELHOUSE) (offline))"
 	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
+	@if bash scripts/check_python.sh "$(PYTHON)" 2>/dev/null; then \
+		echo "$(PYTHON) -m venv $(VENV)"; $(PYTHON) -m venv $(VENV); \
+	else \
+		echo "==> no Python 3.11 here: uv venv --seed --python '>=3.11.5,<3.12' $(VENV)"; \
+		uv venv --seed --python '>=3.11.5,<3.12' $(VENV); \
+	fi
 	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) --upgrade "pip>=23.2"
 	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) $(PIP_DEPS) -r requirements-lock.txt
 	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) --no-deps -e .

@@ -3,12 +3,13 @@
 1. builds a kit from this checkout (``make kit PAGES=0``: wheels for this machine and the
    datasets, from ``MLPRIVACY_DATA`` when set);
 2. clones the repository's committed state into a fresh folder;
-3. with the network cut off (``unshare -n``, so it must run as root on Linux), runs
+3. with the network cut off (``unshare -n``, loopback only, so it must run as root on Linux), runs
    ``make install-kit KIT=...`` in the clone, with empty per-user cache and config folders
    and no ``MLPRIVACY_*`` variable;
 4. still offline and still with no variable, runs notebook 01 top to bottom and notebook 02
    up to and including the cell that loads CIFAR-10, in the clone's environment: the profile
-   and the datasets must come from what ``install-kit`` set up.
+   and the datasets must come from what ``install-kit`` set up;
+5. starts ``make lab-learner`` there, offline, and checks that it serves the learner edition.
 
 Prints how long each step took and the kit's size per part; exit status 1 on any failure.
 Not part of ``make test`` or ``.ci/run`` (it builds a 1 GB kit and a 3 GB environment).
@@ -46,10 +47,39 @@ for name, upto in (("{NB01}", None), ("{NB02}", "data.load_cifar10()")):
     print(f"{{name}}: {{len(nb.cells)}} cells ran offline", flush=True)
 """
 
+# `make lab-learner` in the clone, offline: the server must start and serve the learner edition.
+LAB_LEARNER = """
+import json, os, secrets, signal, socket, subprocess, sys, time, urllib.request
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+token = secrets.token_hex(8)
+args = f"--no-browser --ServerApp.ip=127.0.0.1 --port={port} --IdentityProvider.token={token}"
+server = subprocess.Popen(["make", "lab-learner", f"LAB_ARGS={args}"], start_new_session=True)
+try:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            url = f"http://127.0.0.1:{port}/api/contents/?token={token}"
+            listing = json.load(urllib.request.urlopen(url, timeout=5))
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                sys.exit("make lab-learner did not serve the learner edition")
+            time.sleep(1)
+    names = sorted(i["name"] for i in listing["content"] if i["type"] == "notebook")
+    assert len(names) == 4 and names[0].startswith("01_"), names
+    print(f"make lab-learner served {len(names)} learner notebooks offline", flush=True)
+finally:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+"""
+
 
 def step(label: str, command: list[str], **kwargs) -> float:
     """Run ``command``; print and return its seconds; raise on failure."""
-    print(f"==> {label}: {' '.join(command)}", flush=True)
+    shown = " ".join(command)
+    print(f"==> {label}: {shown if len(shown) < 200 else shown[:120] + ' ...'}", flush=True)
     start = time.perf_counter()
     subprocess.run(command, check=True, **kwargs)
     seconds = time.perf_counter() - start
@@ -61,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "kit-test")
     args = parser.parse_args(argv)
-    if not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("unshare"):
-        print("make test-kit cuts the network with `unshare -n`: run it as root on Linux")
+    tools = all(shutil.which(tool) for tool in ("unshare", "ip"))
+    if not sys.platform.startswith("linux") or os.geteuid() != 0 or not tools:
+        print("make test-kit cuts the network with `unshare -n` (and `ip`): root on Linux")
         return 2
     work = args.work.resolve()
     shutil.rmtree(work, ignore_errors=True)
@@ -80,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
             PIP_NO_INDEX="1",
             PIP_CACHE_DIR=str(home / "pip-cache"),
         )
-        offline = ["unshare", "-n"]
+        # A new network namespace: no network at all, and loopback up (as on a laptop with
+        # its Wi-Fi off), which JupyterLab and its kernels need to talk to each other.
+        offline = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "offline"]
         times["install from the kit, offline"] = step(
             "install from the kit, offline",
             [*offline, "make", "-C", str(clone), "install-kit", f"KIT={kit}"],
@@ -89,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         times["notebook 01 and 02's data, offline"] = step(
             "notebook 01 and 02's data, offline",
             [*offline, str(clone / ".venv" / "bin" / "python"), "-c", RUN_NOTEBOOKS],
+            env=env,
+            cwd=clone,
+        )
+        times["make lab-learner, offline"] = step(
+            "make lab-learner, offline",
+            [*offline, str(clone / ".venv" / "bin" / "python"), "-c", LAB_LEARNER],
             env=env,
             cwd=clone,
         )
