@@ -25,6 +25,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 from nbformat.sign import NotebookNotary
@@ -86,11 +87,8 @@ def trust_notebooks(folder: Path, env: dict[str, str]) -> list[Path]:
     own), and returns the notebooks signed. A notebook with outputs is left as it is: only
     its author can vouch for them.
     """
-    saved = {key: os.environ.get(key) for key in ("JUPYTER_DATA_DIR", "JUPYTER_PREFER_ENV_PATH")}
-    for key in saved:
-        if env.get(key) is not None:
-            os.environ[key] = env[key]
-    try:
+    keys = ("JUPYTER_DATA_DIR", "JUPYTER_PREFER_ENV_PATH")
+    with mock.patch.dict(os.environ, {k: env[k] for k in keys if env.get(k) is not None}):
         notary = NotebookNotary()
         signed = []
         for path in sorted(folder.glob("*.ipynb")):
@@ -101,12 +99,6 @@ def trust_notebooks(folder: Path, env: dict[str, str]) -> list[Path]:
                 notary.sign(nb)
             signed.append(path)
         return signed
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def main(argv: list[str]) -> None:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import nbformat
 from nbclient import NotebookClient
@@ -78,8 +79,6 @@ def run_one(path: Path, seed: int, out: Path, timeout: int) -> dict[str, Any]:
         "MLPRIVACY_CACHE": str(cache),
         "MLPRIVACY_RESULTS": str(results_dir),
     }
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)  # the kernel inherits this process's environment
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
@@ -89,18 +88,13 @@ def run_one(path: Path, seed: int, out: Path, timeout: int) -> dict[str, Any]:
     )
     start = time.perf_counter()
     error = ""
-    try:
-        client.execute()
-    except CellExecutionError:
-        error = first_error(nb) or "a cell failed"
-    except Exception as exc:  # a dead kernel or a timeout must not stop the sweep
-        error = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"[:300]
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with mock.patch.dict(os.environ, env):  # the kernel inherits this process's environment
+        try:
+            client.execute()
+        except CellExecutionError:
+            error = first_error(nb) or "a cell failed"
+        except Exception as exc:  # a dead kernel or a timeout must not stop the sweep
+            error = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"[:300]
     seconds = time.perf_counter() - start
     nbformat.write(nb, seed_dir / path.name)
     results_file = results_dir / f"{path.stem}.json"
