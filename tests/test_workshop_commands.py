@@ -25,6 +25,7 @@ TESTED_BY = {
     "learner": "make test (the learner editions under nbval) and tests/test_make_learner.py",
     "run": ".ci/run (MLPRIVACY_PROFILE=quick make run)",
     "data": "tests/test_data.py (data.fetch_all) and make test-kit (kit build)",
+    "test-seeds": "tests/test_seed_sweep.py (on stand-in notebooks) and the weekly seeds workflow",
     "check-platforms": "run by hand (needs the package index); tests/test_platforms.py",
 }
 
