@@ -208,9 +208,10 @@ def offline_pr_x(reference_prob: np.ndarray, in_masks: np.ndarray, a: float) -> 
     false) and ``a`` in [0, 1] says how much an "in" model's probability rises above an "out"
     one's (``Pr_IN = a Pr_OUT + 1 - a``). An example that every given model trained on has no
     ``Pr_OUT``; it is estimated from the "in" models by inverting that relation (as ML Privacy
-    Meter does with one reference model), clipped to (0, 1]. ``reference_prob`` has shape
-    ``(models, n)``. Raises ``ValueError`` for bad shapes, probabilities outside (0, 1] or
-    ``a`` outside [0, 1].
+    Meter does with one reference model), clipped to (0, 1]; with ``a = 0`` that relation says
+    nothing about ``Pr_OUT`` (``Pr_IN = 1``), and the "in" mean itself stands in for it.
+    ``reference_prob`` has shape ``(models, n)``. Raises ``ValueError`` for bad shapes,
+    probabilities outside (0, 1] or ``a`` outside [0, 1].
     """
     probs = np.asarray(reference_prob, dtype=float)
     masks = np.asarray(in_masks)
