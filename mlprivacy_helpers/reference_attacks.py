@@ -162,17 +162,19 @@ def rmia_scores(
     reference_prob_z: np.ndarray,
     gamma: float = 1.0,
 ) -> np.ndarray:
-    """Return RMIA membership scores (higher = member), Zarifzadeh et al. (2024), Eq. 2-4.
+    """Return online RMIA scores (higher = member), Zarifzadeh et al. (2024), Eq. 2-4.
 
     For an example ``x``: ``ratio(x) = Pr(x | target) / Pr(x)``, where ``Pr(x)`` is the mean of
-    ``Pr(x | reference model)`` over all reference models (with each example in half of them,
-    this is the paper's average of "in" and "out" models). The same ratio is computed for
-    population examples ``z`` that trained no model. The score of ``x`` is the fraction of
-    ``z`` with ``ratio(x) / ratio(z) >= gamma``: how often ``x`` is more likely under the
-    target, relative to the references, than typical data. ``*_prob_x`` have shapes ``(n,)``
-    (target) and ``(models, n)`` (references); ``*_prob_z`` likewise with the population.
-    Probabilities must lie in (0, 1]. Raises ``ValueError`` for bad shapes or values or
-    ``gamma <= 0``. Used by notebook 04.
+    ``Pr(x | reference model)`` over all reference models. That is the paper's online
+    estimate, the average of "in" and "out" models, only when every example trained exactly
+    half of the models (:func:`reference_in_masks`); with a subset of them use
+    :func:`rmia_offline_scores`. The same ratio is computed for population examples ``z``
+    that trained no model. The paper's score of ``x`` is the fraction of ``z`` with
+    ``ratio(x) / ratio(z) >= gamma``, a non-decreasing function of ``ratio(x)`` for one target
+    model; ties are broken by ``ratio(x)`` (see :func:`rmia_offline_scores`). ``*_prob_x``
+    have shapes ``(n,)`` (target) and ``(models, n)`` (references); ``*_prob_z`` likewise
+    with the population. Probabilities must lie in (0, 1]. Raises ``ValueError`` for bad
+    shapes or values or ``gamma <= 0``.
     """
     tx = np.asarray(target_prob_x, dtype=float).reshape(-1)
     tz = np.asarray(target_prob_z, dtype=float).reshape(-1)
@@ -192,10 +194,23 @@ def rmia_scores(
     if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
         raise ValueError(f"gamma must be a positive number, got {gamma!r}")
     log_ratio_x = np.log(tx) - np.log(rx.mean(axis=0))
-    log_ratio_z = np.sort(np.log(tz) - np.log(rz.mean(axis=0)))
+    log_ratio_z = np.log(tz) - np.log(rz.mean(axis=0))
+    return _rmia_fraction(log_ratio_x, log_ratio_z, gamma)
+
+
+def _rmia_fraction(log_ratio_x: np.ndarray, log_ratio_z: np.ndarray, gamma: float) -> np.ndarray:
+    """Return RMIA's score from the log-ratios of ``x`` and ``z``, ties broken by ``ratio(x)``.
+
+    The paper's score is the fraction of ``z`` with ``ratio(x) / ratio(z) >= gamma``. It is a
+    non-decreasing step function of ``ratio(x)``; the result is ``(beaten + r) / (len(z) + 1)``
+    with ``r`` in [0, 1) the rank of ``ratio(x)`` among all ``x`` over their number, which
+    orders equal fractions by ``ratio(x)`` and never reorders two different fractions.
+    """
+    log_ratio_z = np.sort(log_ratio_z)
     # ratio(x) / ratio(z) >= gamma  <=>  log ratio(z) <= log ratio(x) - log gamma
     beaten = np.searchsorted(log_ratio_z, log_ratio_x - np.log(gamma), side="right")
-    return beaten / log_ratio_z.size
+    rank = np.argsort(np.argsort(log_ratio_x, kind="stable"), kind="stable") / log_ratio_x.size
+    return (beaten + rank) / (log_ratio_z.size + 1)
 
 
 def offline_pr_x(reference_prob: np.ndarray, in_masks: np.ndarray, a: float) -> np.ndarray:
@@ -276,11 +291,7 @@ def rmia_offline_scores(
     if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
         raise ValueError(f"gamma must be a positive number, got {gamma!r}")
     pr_z = offline_pr_x(rz, np.zeros(rz.shape, dtype=bool), a)
-    log_ratio_x = np.log(tx) - np.log(pr_x)
-    log_ratio_z = np.sort(np.log(tz) - np.log(pr_z))
-    beaten = np.searchsorted(log_ratio_z, log_ratio_x - np.log(gamma), side="right")
-    rank = np.argsort(np.argsort(log_ratio_x, kind="stable"), kind="stable") / tx.size
-    return (beaten + rank) / (log_ratio_z.size + 1)
+    return _rmia_fraction(np.log(tx) - np.log(pr_x), np.log(tz) - np.log(pr_z), gamma)
 
 
 def fit_offline_a(

@@ -93,13 +93,29 @@ def test_rmia_by_hand():
     reference_x = np.array([[0.3, 0.1], [0.3, 0.1]])  # ratios 3 and 1
     target_z = np.array([0.2, 0.4, 0.6, 0.8])
     reference_z = np.full((2, 4), 0.4)  # ratios 0.5, 1, 1.5, 2
+    # The paper's fractions 4/4 and 2/4; tie-breaking adds the rank of ratio(x) (1/2, then 0/2)
+    # and divides by 4 + 1, which keeps the order of different fractions.
     np.testing.assert_allclose(
-        ra.rmia_scores(target_x, reference_x, target_z, reference_z), [1.0, 0.5]
+        ra.rmia_scores(target_x, reference_x, target_z, reference_z), [4.5 / 5, 2 / 5]
     )
-    # gamma = 2: x must be at least twice as likely as z, relatively
+    # gamma = 2: x must be at least twice as likely as z, relatively: 3 of 4, then 1 of 4.
     np.testing.assert_allclose(
-        ra.rmia_scores(target_x, reference_x, target_z, reference_z, gamma=2.0), [0.75, 0.25]
+        ra.rmia_scores(target_x, reference_x, target_z, reference_z, gamma=2.0), [3.5 / 5, 1 / 5]
     )
+
+
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 4.0])
+def test_online_rmia_ranks_like_its_ratio_whatever_z_and_gamma_ties_broken_by_the_ratio(gamma):
+    prob, ref_prob, masks, member, z_target, z_ref = _rmia_simulation(k=4)
+    ratio = np.log(prob) - np.log(ref_prob.mean(axis=0))
+    for z in (slice(None), slice(0, 10)):  # with 10 z, most x share a fraction: ties
+        scores = ra.rmia_scores(prob, ref_prob, z_target[z], z_ref[:, z], gamma=gamma)
+        assert np.array_equal(np.argsort(scores, kind="stable"), np.argsort(ratio, kind="stable"))
+        for fpr in (0.01, 0.1):
+            assert (
+                attack_metrics.tpr_at_fpr(scores[member], scores[~member], fpr).tpr
+                == attack_metrics.tpr_at_fpr(ratio[member], ratio[~member], fpr).tpr
+            )
 
 
 def test_rmia_separates_members_in_a_simulation():
