@@ -190,16 +190,22 @@ def dp_tpr_bound(fpr: np.ndarray | float, epsilon: float, delta: float) -> np.nd
 
 
 def attack_table(
-    scores_by_attack: dict[str, np.ndarray], is_member: np.ndarray, confidence: float = 0.95
+    scores_by_attack: dict[str, np.ndarray],
+    is_member: np.ndarray,
+    confidence: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Return one row per attack: AUC, TPR at 1 % and at 0.1 % FPR, each TPR with its interval.
 
     ``scores_by_attack`` maps an attack's name to the scores of the same examples, and
     ``is_member`` (boolean) says which of them are members. Columns: ``"AUC"``,
     ``"TPR @ 1% FPR"``, ``"low (1%)"``, ``"high (1%)"``, ``"TPR @ 0.1% FPR"``, ``"low (0.1%)"``,
-    ``"high (0.1%)"`` (Clopper-Pearson at ``confidence``, see :func:`tpr_at_fpr`). Raises
-    ``ValueError`` for a non-boolean mask, a mask without members or non-members, or scores
-    of another length. Used by notebook 04.
+    ``"high (0.1%)"``. The TPR is :func:`tpr_at_fpr`'s; its interval is
+    :func:`tpr_at_fpr_bootstrap`'s at ``confidence`` (``n_boot`` resamples from ``seed``),
+    which covers the sampling of the members *and* of the non-members the threshold is read
+    from. Raises ``ValueError`` for a non-boolean mask, a mask without members or
+    non-members, or scores of another length.
     """
     is_member = np.asarray(is_member)
     if is_member.dtype != bool or is_member.ndim != 1:
@@ -213,12 +219,13 @@ def attack_table(
             raise ValueError(f"{name}: {scores.size} scores for {is_member.size} examples")
         row = {"AUC": auc(scores[is_member], scores[~is_member])}
         for label, fpr in (("1%", 0.01), ("0.1%", 0.001)):
-            result = tpr_at_fpr(scores[is_member], scores[~is_member], fpr, confidence)
+            members, non_members = scores[is_member], scores[~is_member]
+            low, high = tpr_at_fpr_bootstrap(members, non_members, fpr, confidence, n_boot, seed)
             row.update(
                 {
-                    f"TPR @ {label} FPR": result.tpr,
-                    f"low ({label})": result.low,
-                    f"high ({label})": result.high,
+                    f"TPR @ {label} FPR": tpr_at_fpr(members, non_members, fpr).tpr,
+                    f"low ({label})": low,
+                    f"high ({label})": high,
                 }
             )
         rows[name] = row
