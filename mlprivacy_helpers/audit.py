@@ -337,6 +337,27 @@ def one_run_audit(
     )
 
 
+def one_run_best_possible_bound(
+    n_canaries: int,
+    guesses_per_side: Sequence[int],
+    confidence: float = 0.95,
+    delta: float = 0.0,
+) -> float:
+    """Return the largest ε lower bound that :func:`one_run_audit` can give with this design.
+
+    The bound when every guess is right (all ``2 k`` of them, for each ``k`` in
+    ``guesses_per_side``), with the same Bonferroni level as :func:`one_run_audit`: the
+    ceiling set by the number of canaries, the number of guesses, ``delta`` and the
+    correction, whatever the model. A measured bound below it comes from wrong guesses.
+    Raises ``ValueError`` as :func:`one_run_audit` does.
+    """
+    m = _check_count("n_canaries", n_canaries, 1)
+    scores = np.r_[np.ones(m - m // 2), np.zeros(m // 2)]  # "in" canaries score higher
+    return one_run_audit(
+        scores, scores > 0, guesses_per_side, confidence, delta
+    ).epsilon_lower_bound
+
+
 def random_other_labels(labels: np.ndarray, num_classes: int, seed: int) -> np.ndarray:
     """Return, for each label, a uniformly random *different* label (int64, shape ``(n,)``).
 

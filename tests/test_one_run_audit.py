@@ -137,3 +137,26 @@ def test_the_bound_is_valid_for_a_known_dp_mechanism():
     assert above <= math.ceil(0.05 * runs) + 5
     # ... and the bound is not vacuous: with all m guesses, about 73 % are right.
     assert result.epsilon_lower_bound > 0.5
+
+
+def test_the_best_possible_bound_is_all_guesses_right_at_the_bonferroni_level():
+    # delta = 0, one k: all 2k right has probability p^(2k); the bound is logit(alpha^(1/2k)).
+    assert audit.one_run_best_possible_bound(500, [100], 0.95) == pytest.approx(
+        special.logit(0.05 ** (1 / 200)), rel=1e-6
+    )
+    # Four k: each tested at 5 % / 4; with delta = 0 the most guesses give the best bound.
+    assert audit.one_run_best_possible_bound(500, [10, 25, 50, 100], 0.95) == pytest.approx(
+        special.logit((0.05 / 4) ** (1 / 200)), rel=1e-6
+    )
+    # Notebook 04's quick design (m = 500, 2-20 % per side, delta = 1e-5): 3.78, which the
+    # delta term lowers from the delta = 0 value.
+    ceiling = audit.one_run_best_possible_bound(500, [10, 25, 50, 100], 0.95, delta=1e-5)
+    assert ceiling == pytest.approx(3.78, abs=0.005)
+    rng = np.random.default_rng(0)
+    for _ in range(5):  # no audit of this design gets above it
+        inserted = rng.random(500) < 0.5
+        scores = inserted + rng.normal(0, 0.5, 500)
+        found = audit.one_run_audit(scores, inserted, [10, 25, 50, 100], 0.95, 1e-5)
+        assert found.epsilon_lower_bound <= ceiling
+    with pytest.raises(ValueError, match="guesses_per_side"):
+        audit.one_run_best_possible_bound(10, [6])
