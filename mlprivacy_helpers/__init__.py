@@ -2,7 +2,8 @@
 
 Modules, by role: ``config`` (profile, seed, version checks), ``data`` (offline-capable
 MNIST/CIFAR-10 loaders), ``models`` (the Keras models attacked), ``training`` (training
-with a model cache), ``cache``, ``membership`` (TF Privacy attack plumbing),
+with a model cache), ``cache``, ``dp_sgd`` (fast clipping, Poisson sampling, accounting),
+``reference_models`` (training the reference models), ``membership`` (TF Privacy attack plumbing),
 ``attack_metrics`` (AUC, TPR at low FPR with intervals), ``reference_attacks`` (LiRA, RMIA),
 ``audit`` (empirical checks of DP guarantees, the one-run audit), ``exercises`` (the
 exercise checker), ``results`` (the notebooks' JSON numbers) and ``plotting``. Submodules

@@ -4,6 +4,8 @@ the same inputs, and the two accountants and sampling schemes must order as theo
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import dp_accounting
 import pytest
@@ -166,3 +168,34 @@ def test_group_accounting_refuses_bad_groups():
         pa.group_poisson_dp_sgd_event(1.0, 0.5, 10, 2.5)
     with pytest.raises(ValueError, match="sampling_probability"):
         pa.group_poisson_dp_sgd_event(1.0, 1.5, 10, 2)
+
+
+def test_the_accounting_imports_without_tensorflow():
+    # A fresh interpreter: the accounting, reached as a module or as a name of dp_sgd, loads
+    # dp_accounting but neither TensorFlow nor TF Privacy.
+    code = (
+        "import sys\n"
+        "from mlprivacy_helpers.dp_sgd import accounting\n"
+        "from mlprivacy_helpers import dp_sgd\n"
+        "eps = dp_sgd.dp_sgd_epsilons(n=1000, batch_size=100, steps=50, noise_multiplier=1.1,"
+        " delta=1e-5)\n"
+        "assert dp_sgd.epsilon is accounting.epsilon\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('tensorflow', 'tensorflow_privacy', 'keras'))\n"
+        "print(len(heavy), heavy[:3], 'dp_accounting' in sys.modules, eps['poisson_rdp'] > 0)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split()[0] == "0", out
+    assert out.strip().endswith("True True"), out
+
+
+def test_dp_sgd_names_come_from_their_rooms():
+    from mlprivacy_helpers.dp_sgd import accounting, clipping, poisson
+
+    assert pa.steps_taken is poisson.steps_taken and pa.make_dp_model is clipping.make_dp_model
+    assert pa.group_privacy is accounting.group_privacy
+    assert set(pa.__all__) >= {"PoissonDPModel", "dp_sgd_epsilons", "uses_fast_clipping"}
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        pa.nothing  # noqa: B018

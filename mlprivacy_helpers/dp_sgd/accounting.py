@@ -1,0 +1,177 @@
+"""The ε of DP-SGD with Google's ``dp_accounting`` library (no TensorFlow needed).
+
+With **Poisson sampling** one step is a ``PoissonSampledDpEvent`` of a ``GaussianDpEvent``;
+``steps`` of them compose (``SelfComposedDpEvent``), and sampling *amplifies* privacy. With
+**shuffled fixed batches** (what Keras ``fit`` does) every example is in exactly one batch per
+epoch, so each epoch is one Gaussian mechanism on it and no amplification may be claimed. The
+RDP accountant is the one TF Privacy's ``compute_dp_sgd_privacy_statement`` uses; the PLD
+accountant (privacy loss distributions, pessimistic estimate) gives a tighter upper bound. No
+microbatching (one clipped gradient per example). Adjacency differs between the two: the
+Poisson events hold for adding or removing one example (each step's sampled set changes by at
+most that example). The shuffled event's "one Gaussian per epoch" holds for *zero-out*
+adjacency (the example's gradient replaced by zero, so every batch keeps its place), or for
+substitution with sensitivity 2C; under add/remove, one more example shifts every later batch
+boundary of the epoch, and it is not a bound for that. A person with several training images
+is accounted either directly (:func:`group_poisson_dp_sgd_event`) or through the generic
+group-privacy conversion (:func:`group_privacy`).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Literal
+
+import dp_accounting
+from dp_accounting import pld, rdp
+
+
+def check_int(name: str, value: Any, minimum: int = 1) -> int:
+    """Return ``value`` as an int; raise ``ValueError`` unless it is an int ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+Accountant = Literal["rdp", "pld"]
+ACCOUNTANTS: tuple[Accountant, ...] = ("rdp", "pld")
+
+
+def _check_noise(noise_multiplier: float) -> float:
+    if isinstance(noise_multiplier, bool) or not isinstance(noise_multiplier, int | float):
+        raise TypeError(f"noise_multiplier must be a number, got {noise_multiplier!r}")
+    if not noise_multiplier > 0 or math.isinf(noise_multiplier):
+        raise ValueError(f"noise_multiplier must be positive and finite, got {noise_multiplier}")
+    return float(noise_multiplier)
+
+
+def poisson_dp_sgd_event(
+    noise_multiplier: float, sampling_probability: float, steps: int
+) -> dp_accounting.DpEvent:
+    """Return the ``DpEvent`` of ``steps`` DP-SGD steps with Poisson sampling.
+
+    ``SelfComposedDpEvent(PoissonSampledDpEvent(q, GaussianDpEvent(sigma)), steps)``.
+    ``sampling_probability`` (q) must be in (0, 1]. Used by :func:`dp_sgd_epsilons`.
+    """
+    sigma = _check_noise(noise_multiplier)
+    if not 0 < sampling_probability <= 1:
+        raise ValueError(f"sampling_probability must be in (0, 1], got {sampling_probability}")
+    steps = check_int("steps", steps)
+    step = dp_accounting.PoissonSampledDpEvent(
+        sampling_probability=float(sampling_probability),
+        event=dp_accounting.GaussianDpEvent(sigma),
+    )
+    return dp_accounting.SelfComposedDpEvent(event=step, count=steps)
+
+
+def group_poisson_dp_sgd_event(
+    noise_multiplier: float, sampling_probability: float, steps: int, group_size: int
+) -> dp_accounting.DpEvent:
+    """Return a ``DpEvent`` that bounds Poisson DP-SGD for a group of ``group_size`` examples
+    (a person with that many training images), accounted directly rather than through the
+    generic group-privacy conversion (:func:`group_privacy`).
+
+    Adding or removing the ``k`` examples changes one step only if at least one of them is
+    sampled, which happens with probability ``q' = 1 - (1 - q)^k``; given that, the clipped
+    sum moves by the sum of the sampled ones' gradients, a shift of L2 norm at most ``k C``.
+    Each step is thus a mixture of Gaussian shifts of norm at most ``k C`` under noise of
+    standard deviation ``sigma C``, which is dominated by the single shift ``k C``: a
+    Poisson-sampled Gaussian with rate ``q'`` and noise multiplier ``sigma / k``, composed
+    ``steps`` times. With ``k = 1`` this is :func:`poisson_dp_sgd_event`. The person-level ε
+    of a model trained on several images per person.
+    """
+    k = check_int("group_size", group_size)
+    if not 0 < sampling_probability <= 1:
+        raise ValueError(f"sampling_probability must be in (0, 1], got {sampling_probability}")
+    group_rate = 1.0 - (1.0 - float(sampling_probability)) ** k
+    return poisson_dp_sgd_event(_check_noise(noise_multiplier) / k, group_rate, steps)
+
+
+def shuffled_dp_sgd_event(noise_multiplier: float, epochs: int) -> dp_accounting.DpEvent:
+    """Return the ``DpEvent`` of ``epochs`` epochs of shuffled fixed batches, no amplification.
+
+    Each example is in exactly one batch per epoch: one ``GaussianDpEvent(sigma)`` per
+    epoch, composed ``epochs`` times (TF Privacy's "once per epoch" line). This holds for
+    zero-out adjacency (the example's gradient replaced by zero), not for adding or removing an
+    example, which moves the later batch boundaries (see the module docstring). Used by
+    :func:`dp_sgd_epsilons`.
+    """
+    sigma = _check_noise(noise_multiplier)
+    epochs = check_int("epochs", epochs)
+    return dp_accounting.SelfComposedDpEvent(
+        event=dp_accounting.GaussianDpEvent(sigma), count=epochs
+    )
+
+
+def epsilon(event: dp_accounting.DpEvent, delta: float, accountant: Accountant = "rdp") -> float:
+    """Return the ε of ``event`` at ``delta`` with the ``"rdp"`` or ``"pld"`` accountant.
+
+    RDP: ``dp_accounting.rdp.RdpAccountant`` with its default orders. PLD:
+    ``dp_accounting.pld.PLDAccountant`` with its defaults (pessimistic estimate, so the
+    value is an upper bound). Used by :func:`dp_sgd_epsilons`.
+    """
+    if not isinstance(event, dp_accounting.DpEvent):
+        raise TypeError(f"event must be a dp_accounting.DpEvent, got {type(event).__name__}")
+    if not 0 < delta < 1:
+        raise ValueError(f"delta must be in (0, 1), got {delta}")
+    if accountant == "rdp":
+        engine = rdp.RdpAccountant()
+    elif accountant == "pld":
+        engine = pld.PLDAccountant()
+    else:
+        raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}")
+    return float(engine.compose(event).get_epsilon(delta))
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Return ``ceil(n / batch_size)``: the steps of one Keras ``fit`` epoch, which is also
+    the number of Poisson steps that :class:`~mlprivacy_helpers.dp_sgd.PoissonDPModel`
+    runs per epoch (``batch_size`` is then the *expected* batch size)."""
+    n = check_int("n", n)
+    batch_size = check_int("batch_size", batch_size)
+    if batch_size > n:
+        raise ValueError(f"batch_size ({batch_size}) must not exceed n ({n})")
+    return -(-n // batch_size)
+
+
+def dp_sgd_epsilons(
+    *, n: int, batch_size: int, steps: int, noise_multiplier: float, delta: float
+) -> dict[str, float]:
+    """Return ε of DP-SGD for the same noise and steps under two sampling schemes.
+
+    Keys: ``"poisson_rdp"``, ``"poisson_pld"`` (Poisson sampling with ``q = batch_size / n``
+    for ``steps`` steps), ``"shuffled_rdp"``, ``"shuffled_pld"`` (shuffled fixed batches of
+    ``batch_size``, no amplification: ``ceil(steps / steps_per_epoch(n, batch_size))``
+    epochs).
+    """
+    steps = check_int("steps", steps)
+    per_epoch = steps_per_epoch(n, batch_size)
+    events = {
+        "poisson": poisson_dp_sgd_event(noise_multiplier, batch_size / n, steps),
+        "shuffled": shuffled_dp_sgd_event(noise_multiplier, -(-steps // per_epoch)),
+    }
+    return {
+        f"{scheme}_{accountant}": epsilon(event, delta, accountant)
+        for scheme, event in events.items()
+        for accountant in ACCOUNTANTS
+    }
+
+
+def group_privacy(epsilon: float, delta: float, k: int) -> tuple[float, float]:
+    """Return the ``(ε_k, δ_k)`` that ``(ε, δ)``-DP implies for a group of ``k`` records.
+
+    Group privacy (Dwork and Roth, 2014, Theorem 2.2 and its (ε, δ) form): datasets that
+    differ in ``k`` records are ``(k ε, k e^{(k-1) ε} δ)``-indistinguishable. ``δ_k`` is
+    returned as computed; at or above 1 the guarantee is vacuous. The person-level ε for a person
+    with ``k`` training images, the generic way.
+    """
+    if not math.isfinite(epsilon) or epsilon < 0:
+        raise ValueError(f"epsilon must be finite and non-negative, got {epsilon}")
+    if not 0 <= delta < 1:
+        raise ValueError(f"delta must be in [0, 1), got {delta}")
+    k = check_int("k", k)
+    if delta == 0:
+        return k * epsilon, 0.0
+    exponent = (k - 1) * epsilon + math.log(k)
+    group_delta = math.exp(exponent) * delta if exponent < 700 else math.inf
+    return k * epsilon, group_delta
