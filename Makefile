@@ -56,34 +56,34 @@ $(STAMP): requirements-lock.txt pyproject.toml
 # temporary folder, or TEST_MODEL_CACHE if given (.ci/run shares one between `make test` and
 # `make test-browser` so that no model is trained twice). One pytest run, one summary line.
 # Last, the numbers the notebooks wrote are compared with tests/expected_results_quick.json
-# (scripts/check_results.py): a library upgrade that moves an AUC fails here, not silently.
+# (mlprivacy-check-results): a library upgrade that moves an AUC fails here, not silently.
 # The learner editions (build/test-learner/, see `make learner`) run after the solved notebooks,
 # with the same model cache, and every exercise's checker must print "not attempted yet".
 test: lint $(STAMP)
 	@rm -rf build/test-results build/test-learner
-	$(BIN)/python scripts/make_learner.py --expect-not-attempted --out build/test-learner $(NOTEBOOKS)
+	$(BIN)/mlprivacy-learner --expect-not-attempted --out build/test-learner $(NOTEBOOKS)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
 	MLPRIVACY_RESULTS="$(CURDIR)/build/test-results" \
 	$(BIN)/python -m pytest tests notebooks build/test-learner --nbval-lax --nbval-cell-timeout=900 \
 		-p no:cacheprovider -ra --durations=8
-	$(BIN)/python scripts/check_results.py build/test-results
+	$(BIN)/mlprivacy-check-results build/test-results
 
 # The learner edition: every notebook with its solution cells replaced by `name = None` stubs
-# and collapsed "Show solution" blocks, in build/learner/ (scripts/make_learner.py, nbformat only).
+# and collapsed "Show solution" blocks, in build/learner/ (mlprivacy-learner, nbformat only).
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 learner: $(STAMP)
-	$(BIN)/python scripts/make_learner.py --out build/learner $(NOTEBOOKS)
+	$(BIN)/mlprivacy-learner --out build/learner $(NOTEBOOKS)
 
 # JupyterLab on the learner edition: `make lab`'s server, settings and kernel on build/learner/,
 # each learner notebook (re)built first when it is missing or older than its solved notebook
 # (a copy with a learner's answers in it is moved to build/learner/previous-answers/ first).
 LEARNER_EDITION := $(patsubst notebooks/%,build/learner/%,$(NOTEBOOKS))
-$(LEARNER_EDITION): build/learner/%.ipynb: notebooks/%.ipynb scripts/make_learner.py | $(STAMP)
-	$(BIN)/python scripts/make_learner.py --out build/learner $<
+$(LEARNER_EDITION): build/learner/%.ipynb: notebooks/%.ipynb mlprivacy_build/make_learner.py | $(STAMP)
+	$(BIN)/mlprivacy-learner --out build/learner $<
 
 lab-learner: $(STAMP) $(LEARNER_EDITION)
-	$(BIN)/python scripts/lab.py --learner $(LAB_ARGS)
+	$(BIN)/mlprivacy-lab --learner $(LAB_ARGS)
 
 # Every solved notebook once per seed (quick profile), each seed with its own empty model cache:
 # one table per notebook, a row per seed with its key numbers and pass/fail (the failing cell's
@@ -93,12 +93,12 @@ lab-learner: $(STAMP) $(LEARNER_EDITION)
 SEEDS ?= 0 1 2 3 4 5 6 7 8 9
 SEED_NOTEBOOKS ?= $(NOTEBOOKS)
 test-seeds: $(STAMP)
-	$(BIN)/python scripts/seed_sweep.py $(SEED_NOTEBOOKS) --seeds $(SEEDS)
+	$(BIN)/mlprivacy-seeds $(SEED_NOTEBOOKS) --seeds $(SEEDS)
 
 # After a deliberate change of the numbers: rewrite the baseline from the last `make test`
 # (add the results folders of repeated runs, RUNS="dir1 dir2", to measure the tolerances).
 update-expected: $(STAMP)
-	$(BIN)/python scripts/check_results.py --update build/test-results $(RUNS)
+	$(BIN)/mlprivacy-check-results --update build/test-results $(RUNS)
 
 # Every notebook in the project's JupyterLab in headless Chromium (quick profile): Run All,
 # no error or stderr output, the ε slider redraws its figure; screenshots in build/screenshots/.
@@ -122,7 +122,7 @@ test-pages: $(STAMP)
 
 # Lint and format check with the venv's pinned ruff (it reads .ipynb files directly).
 .PHONY: lint
-LINT_PATHS := mlprivacy_helpers tests browser_tests scripts benchmarks notebooks
+LINT_PATHS := mlprivacy_helpers mlprivacy_build tests browser_tests benchmarks notebooks
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
@@ -132,7 +132,7 @@ lint: $(STAMP)
 # The pages work offline: MathJax, require.js and the widgets HTML manager are copied beside
 # them from web/node_modules (`make web-assets`: npm ci from web/package-lock.json).
 run: $(STAMP) $(WEB_STAMP)
-	MLPRIVACY_RESULTS="$(CURDIR)/build/results" $(BIN)/python scripts/run_notebooks.py
+	MLPRIVACY_RESULTS="$(CURDIR)/build/results" $(BIN)/mlprivacy-run
 
 # The JavaScript of the offline pages, exact versions from web/package-lock.json (Node.js + npm).
 web-assets: $(WEB_STAMP)
@@ -146,7 +146,7 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 # arm64 (PLATFORMS="windows-x86_64" shows why Windows needs WSL2). Needs the package index.
 PLATFORMS ?=
 check-platforms: $(STAMP)
-	$(BIN)/python scripts/platforms.py check $(PLATFORMS)
+	$(BIN)/mlprivacy-platforms check $(PLATFORMS)
 
 # Every pinned wheel for one platform (default: this machine's; PLATFORM=macos-arm64 or
 # linux-x86_64) into wheelhouse/ (or WHEELHOUSE_DEST), for `make venv WHEELHOUSE=wheelhouse`
@@ -154,7 +154,7 @@ check-platforms: $(STAMP)
 PLATFORM ?=
 WHEELHOUSE_DEST ?= wheelhouse
 wheelhouse: $(STAMP)
-	$(BIN)/python scripts/platforms.py wheelhouse $(if $(PLATFORM),--platform $(PLATFORM)) \
+	$(BIN)/mlprivacy-platforms wheelhouse $(if $(PLATFORM),--platform $(PLATFORM)) \
 		--dest "$(WHEELHOUSE_DEST)"
 
 # The workshop kit (docs/workshop.md): one folder for a USB stick, KIT (default build/kit), with
@@ -168,7 +168,7 @@ kit: $(STAMP)
 ifneq ($(PAGES),0)
 	MLPRIVACY_PROFILE=quick $(if $(WARM),MLPRIVACY_CACHE="$(abspath $(KIT))/models") $(MAKE) run
 endif
-	$(BIN)/python scripts/kit.py build --dest "$(KIT)" $(if $(PLATFORM),--platform $(PLATFORM)) \
+	$(BIN)/mlprivacy-kit build --dest "$(KIT)" $(if $(PLATFORM),--platform $(PLATFORM)) \
 		$(if $(filter-out 0,$(PAGES)),--pages build/html)
 
 # On a learner's laptop, with no network: .venv from the kit's wheels, the datasets and models
@@ -177,23 +177,23 @@ KIT_PLATFORM := $(if $(filter Darwin,$(shell uname -s)),macos-arm64,linux-x86_64
 install-kit:
 	@test -f "$(KIT)/data/SHA256SUMS" || { echo "make install-kit: no kit in KIT=$(KIT) (make kit builds one)"; exit 2; }
 	$(MAKE) venv WHEELHOUSE="$(abspath $(KIT))/wheels/$(KIT_PLATFORM)"
-	$(BIN)/python scripts/kit.py install --kit "$(abspath $(KIT))"
+	$(BIN)/mlprivacy-kit install --kit "$(abspath $(KIT))"
 
-# The kit tried offline end to end (scripts/kit_offline_test.py; root on Linux: unshare -n).
+# The kit tried offline end to end (mlprivacy-test-kit; root on Linux: unshare -n).
 test-kit: $(STAMP)
-	$(BIN)/python scripts/kit_offline_test.py
+	$(BIN)/mlprivacy-test-kit
 
 # The three datasets (MNIST, CIFAR-10, Olivetti faces) into the per-user cache
 # (~/.cache/mlprivacy/data), verified: copied from MLPRIVACY_DATA when set, else downloaded.
 data: $(STAMP)
-	$(BIN)/python scripts/fetch_data.py
+	$(BIN)/mlprivacy-fetch-data
 
 # JupyterLab on notebooks/ (the solved notebooks) with this environment's kernel and the
-# project's settings (scripts/lab.py); it prints the URL to open. Extra options:
+# project's settings (mlprivacy-lab); it prints the URL to open. Extra options:
 # make lab LAB_ARGS="--port=9999"; another folder: LAB_ARGS="--notebook-dir=DIR".
 # The learner edition: make lab-learner (above).
 lab: $(STAMP)
-	$(BIN)/python scripts/lab.py $(LAB_ARGS)
+	$(BIN)/mlprivacy-lab $(LAB_ARGS)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache notebooks/.ipynb_checkpoints

@@ -1,14 +1,14 @@
 """Every notebook in a real JupyterLab in a real browser: Run All twice, no error, a screenshot.
 
 Run by `make test-browser` (never by `make test`): the project's JupyterLab server
-(tests/labserver.py) on 127.0.0.1 with a token, driven by Playwright for Python through the
-system's Chromium (no `playwright install`). Each notebook is run twice in one kernel, as a
-learner who re-runs cells would (the second pass must show no error either). Kernels run in
-the quick profile unless
-MLPRIVACY_PROFILE says otherwise, with the model cache in MLPRIVACY_CACHE (`.ci/run` shares
-the one `make test` filled, so no model is trained twice). Screenshots: build/screenshots/.
+(mlprivacy_build/labserver.py) on 127.0.0.1 with a token, driven by Playwright for Python
+through the system's Chromium (no `playwright install`). Each notebook is run twice in one
+kernel, as a learner who re-runs cells would (the second pass must show no error either).
+Kernels run in the quick profile unless MLPRIVACY_PROFILE says otherwise, with the model cache
+in MLPRIVACY_CACHE (`.ci/run` shares the one `make test` filled, so no model is trained twice).
+Screenshots: build/screenshots/.
 
-The learner editions (scripts/make_learner.py, written into the server's folder under
+The learner editions (mlprivacy_build/make_learner.py, written into the server's folder under
 learner/) run too, once each, after the solved notebooks and with the same model cache: every
 exercise must say "not attempted yet", no error may show, and every solution must be folded in
 a closed "Show solution" block.
@@ -16,24 +16,20 @@ a closed "Show solution" block.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from labserver import ROOT, running_lab_server
 from playwright.sync_api import Page, sync_playwright
+
+from mlprivacy_build import make_learner
+from mlprivacy_build.labserver import ROOT, running_lab_server
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 LEARNER_EDITIONS = [f"learner/{name}" for name in NOTEBOOKS]
-_spec = importlib.util.spec_from_file_location("make_learner", ROOT / "scripts" / "make_learner.py")
-make_learner = importlib.util.module_from_spec(_spec)
-sys.modules["make_learner"] = make_learner
-_spec.loader.exec_module(make_learner)
 SCREENSHOTS = ROOT / "build" / "screenshots"
 RUN_TIMEOUT_S = float(os.environ.get("MLPRIVACY_BROWSER_TIMEOUT", "1200"))
 # Chromium flags for a machine with no network, no GPU and (in CI) running as root.

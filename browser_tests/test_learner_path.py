@@ -1,7 +1,8 @@
 """The learner's path in a real JupyterLab: `make lab-learner`, a wrong answer, a right one.
 
-Run by `make test-browser`. The server is the one `make lab-learner` starts (scripts/lab.py on
-the learner edition that scripts/make_learner.py writes, its notebooks signed as trusted), on
+Run by `make test-browser`. The server is the one `make lab-learner` starts
+(mlprivacy_build/lab.py on the learner edition that mlprivacy_build/make_learner.py writes, its
+notebooks signed as trusted), on
 127.0.0.1 with a token, driven by Playwright through the system's Chromium. In notebook 01's
 learner edition it checks, as a learner would see it:
 
@@ -19,10 +20,8 @@ Screenshots of each step: build/screenshots/learner-path-*.png.
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
-from labserver import ROOT, running_lab_server
 from playwright.sync_api import Page
 from test_jupyterlab_browser import (
     SCREENSHOTS,
@@ -32,9 +31,9 @@ from test_jupyterlab_browser import (
     wait_for_idle_kernel,
 )
 
-sys.path.insert(0, str(ROOT / "scripts"))
-import lab as lab_script  # noqa: E402  (scripts/lab.py: `make lab-learner`)
-import make_learner  # noqa: E402
+from mlprivacy_build import lab as lab_script
+from mlprivacy_build import make_learner
+from mlprivacy_build.labserver import ROOT, running_lab_server
 
 NOTEBOOK = "01_differential_privacy_basics.ipynb"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"

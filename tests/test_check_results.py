@@ -1,15 +1,12 @@
-"""scripts/check_results.py: the regression check of the notebooks' numbers."""
+"""mlprivacy_build/check_results.py: the regression check of the notebooks' numbers."""
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import check_results  # noqa: E402
+from mlprivacy_build import check_results
 
 RUN_A = {"02_x": {"auc": 0.72, "profile": "quick", "n": 250, "seconds": 90.0, "aucs": [0.5, 0.6]}}
 RUN_B = {"02_x": {"auc": 0.73, "profile": "quick", "n": 250, "seconds": 95.0, "aucs": [0.5, 0.64]}}

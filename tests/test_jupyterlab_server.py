@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from labserver import ROOT, execute_in_kernel, running_lab_server
 from nbformat.sign import NotebookNotary
+
+from mlprivacy_build.labserver import ROOT, execute_in_kernel, running_lab_server
 
 
 def test_jupyterlab_serves_the_notebooks_and_runs_a_kernel(tmp_path):
@@ -55,7 +56,7 @@ def test_jupyterlab_serves_the_notebooks_and_runs_a_kernel(tmp_path):
 
 def test_a_folder_the_user_names_is_served_instead_of_the_default(tmp_path):
     """`make lab LAB_ARGS="--notebook-dir=DIR"` (or --ServerApp.root_dir) serves DIR."""
-    import lab  # scripts/lab.py, on sys.path through labserver
+    from mlprivacy_build import lab
 
     for args in (
         ["--ServerApp.root_dir=/x"],

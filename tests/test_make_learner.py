@@ -1,8 +1,7 @@
-"""The learner edition (scripts/make_learner.py): stubs, collapsed solutions, the convention."""
+"""The learner edition (mlprivacy_build/make_learner.py): stubs, collapsed solutions, rules."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -12,11 +11,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from mlprivacy_build import make_learner
+
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("make_learner", ROOT / "scripts" / "make_learner.py")
-make_learner = importlib.util.module_from_spec(_spec)
-sys.modules["make_learner"] = make_learner  # dataclasses look their module up
-_spec.loader.exec_module(make_learner)
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 Error = make_learner.LearnerEditionError
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -11,11 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from mlprivacy_build import check_notebooks_clean
+
 ROOT = Path(__file__).resolve().parents[1]
-CHECKER = ROOT / "scripts" / "check_notebooks_clean.py"
-_spec = importlib.util.spec_from_file_location("check_notebooks_clean", CHECKER)
-check_notebooks_clean = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(check_notebooks_clean)
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXPECTED = (
     "01_differential_privacy_basics.ipynb",
@@ -58,7 +55,12 @@ def test_the_pre_commit_checker_refuses_outputs(tmp_path):
 
     def run(*names):
         return subprocess.run(
-            [sys.executable, str(CHECKER), *(str(tmp_path / n) for n in names)],
+            [
+                sys.executable,
+                "-m",
+                "mlprivacy_build.check_notebooks_clean",
+                *(str(tmp_path / n) for n in names),
+            ],
             capture_output=True,
             text=True,
         )

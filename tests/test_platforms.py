@@ -1,16 +1,15 @@
-"""scripts/platforms.py (`make check-platforms`, `make wheelhouse`): the parts that need no
+"""mlprivacy_build/platforms.py (`make check-platforms`, `make wheelhouse`): the parts that need no
 package index. The resolution itself needs the index and runs by hand (README.md)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
+from mlprivacy_build import platforms
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import platforms  # noqa: E402
 
 
 def test_the_lock_is_exact_pins_and_macos_leaves_out_tensorflow_text():

@@ -1,4 +1,4 @@
-"""Tests of scripts/seed_sweep.py (`make test-seeds`): every seed runs, failures are reported.
+"""mlprivacy_build/seed_sweep.py (`make test-seeds`): every seed runs, failures are reported.
 
 Tiny stand-in notebooks run in a real kernel (nbclient), so each run takes about a second.
 """
@@ -6,13 +6,11 @@ Tiny stand-in notebooks run in a real kernel (nbclient), so each run takes about
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import seed_sweep  # noqa: E402  (scripts/seed_sweep.py)
+from mlprivacy_build import seed_sweep
 
 # A notebook that asserts a claim which holds for some seeds only, and saves a result.
 CLAIM = """\

@@ -1,7 +1,7 @@
 """Every command the instructor guide and the kit's README give is a make target that a test
 runs (or that the guide says is not tested here).
 
-A new command in docs/workshop.md or in the learner README of the kit (scripts/kit.py) fails
+A new command in docs/workshop.md or in the learner README of the kit (mlprivacy_build/kit.py) fails
 this test until it is added below with the test that runs it.
 """
 
@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
+from mlprivacy_build import kit
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import kit  # noqa: E402  (scripts/kit.py: the learner README of the kit)
 
 # make target -> what runs it in the project's tests.
 TESTED_BY = {
-    "kit": "make test-kit (scripts/kit_offline_test.py builds a kit with PAGES=0)",
+    "kit": "make test-kit (mlprivacy-test-kit builds a kit with PAGES=0)",
     "install-kit": "make test-kit (offline, in a fresh clone)",
     "lab-learner": "make test-kit (offline) and browser_tests/test_learner_path.py",
     "test-kit": "run by hand as root (it is the kit's test)",

@@ -19,8 +19,8 @@ float's tolerance as :func:`tolerance` says (floors for another machine's float 
 widened to three times the spread seen between the runs).
 
 Usage:
-    python scripts/check_results.py RESULTS_DIR [--expected FILE]
-    python scripts/check_results.py --update RESULTS_DIR [RESULTS_DIR ...] [--expected FILE]
+    mlprivacy-check-results RESULTS_DIR [--expected FILE]
+    mlprivacy-check-results --update RESULTS_DIR [RESULTS_DIR ...] [--expected FILE]
 """
 
 from __future__ import annotations
@@ -59,7 +59,11 @@ MIN_TOL = {
     "dp_faces_corr_to_own_mean": 0.02,
     "tpr_at_1pct_fpr": 0.01,
     "tpr_at_01pct_fpr": 0.005,
+    "tpr_at_1pct_fpr_interval": 0.01,
+    "tpr_at_01pct_fpr_interval": 0.005,
     "tpr_at_1pct_by_k": 0.01,
+    "rmia_offline_a": 0.2,
+    "dp_rmia_offline_a": 0.2,
     "dp_tpr_at_1pct_fpr": 0.01,
     "audit_epsilon_lower_bound_plain": 0.3,
     "audit_epsilon_lower_bound_dp": 0.3,

@@ -6,7 +6,7 @@ shapes, dtypes, labels). Prints where each one is, its size, checksum and origin
 total. Exit status 0 when all three are there; 2, with the dataset's name and the fix, when
 one cannot be had (no copy and no network). See mlprivacy_helpers.data.fetch_all.
 
-Usage: python scripts/fetch_data.py
+Usage: mlprivacy-fetch-data
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Start and stop the project's JupyterLab server for the tests (smoke test and browser test).
 
-The server is the one `make lab` starts (scripts/lab.py), on 127.0.0.1, on a free port, with
+The server is the one `make lab` starts (mlprivacy_build/lab.py), on 127.0.0.1, on a free port, with
 a random token, and with Jupyter's config, runtime, workspace and user-settings folders in a
 temporary directory so that nothing of the tester's own setup leaks in or is changed. It is
 always shut down, kernels included, also when the test fails.
@@ -14,7 +14,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,9 +23,9 @@ from pathlib import Path
 
 import requests
 
+from mlprivacy_build import lab
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import lab  # noqa: E402  (scripts/lab.py: the command behind `make lab`)
 
 
 @dataclass

@@ -4,7 +4,7 @@ Every assertion a notebook makes must hold on any seed, not only on the seed ``m
 uses. For each seed (default 0-9) and each notebook this runs the solved notebook top to
 bottom in the quick profile with ``MLPRIVACY_SEED`` set, each seed with its own empty model
 cache (so no seed reuses another's models), and records its key numbers (the landing page's,
-``scripts/pages.py``), its time and pass/fail with the failing cell's first error line.
+``pages.py``), its time and pass/fail with the failing cell's first error line.
 It stops neither at the first failure nor silently: every run is attempted, then one table
 per notebook is printed (a row per seed) and the exit status is 1 if any run failed.
 
@@ -13,7 +13,7 @@ notebook and its results JSON, and the tables are also written to ``OUT/tables.m
 ``--report`` prints the tables from the outcomes already there, without running anything
 (e.g. after sweeping one notebook at a time).
 
-Usage: python scripts/seed_sweep.py [NOTEBOOK ...] [--seeds 0 1 2 ...] [--out build/seeds]
+Usage: mlprivacy-seeds [NOTEBOOK ...] [--seeds 0 1 2 ...] [--out build/seeds]
        [--report]   (notebooks first: --seeds takes every number after it)
 """
 
@@ -34,8 +34,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pages  # noqa: E402  (scripts/pages.py: the landing page's key numbers)
+from mlprivacy_build import pages
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

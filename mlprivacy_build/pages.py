@@ -1,6 +1,6 @@
 """The rendered series (``make run``): offline pages and the landing page ``index.html``.
 
-Used by scripts/run_notebooks.py. The pages load MathJax, require.js and the Jupyter widgets
+Used by run_notebooks and seed_sweep. The pages load MathJax, require.js and the Jupyter widgets
 HTML manager from ``build/html/_static/``, copied from ``web/node_modules`` (exact versions in
 ``web/package-lock.json``, installed by ``make web-assets`` with ``npm ci``), so they work from
 disk with no network. The landing page tells the series' story and, per notebook, its learning
@@ -74,7 +74,7 @@ def copy_offline_assets(html_dir: Path, node_modules: Path = NODE_MODULES) -> li
 
 
 def offline_exporter() -> HTMLExporter:
-    """Return nbconvert's HTML exporter with the ``offline`` template (scripts/
+    """Return nbconvert's HTML exporter with the ``offline`` template (mlprivacy_build/
     nbconvert_templates/offline) and every script URL pointing into ``_static/``."""
     return HTMLExporter(
         extra_template_basedirs=[str(TEMPLATES)],
@@ -244,9 +244,9 @@ KEY_NUMBERS: dict[str, list[tuple[str, Callable[[Mapping[str, Any]], str]]]] = {
     ],
     "04": [
         (
-            "Members found at 1 % false positives: LR attack vs LiRA online vs RMIA",
+            "Members found at 1 % false positives: LR attack vs LiRA online vs RMIA offline",
             lambda r: " vs ".join(
-                f"{r['tpr_at_1pct_fpr'][a]:.1%}" for a in ("lr", "lira_online", "rmia")
+                f"{r['tpr_at_1pct_fpr'][a]:.1%}" for a in ("lr", "lira_online", "rmia_offline")
             ),
         ),
         ("Reference models", lambda r: f"{r['k_reference_models']}"),

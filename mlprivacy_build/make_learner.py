@@ -31,7 +31,7 @@ output it must print when nothing was answered ("Exercise N: not attempted yet .
 tagged ``nbval-check-output``, so that nbval fails if a learner edition does not run with
 every exercise unanswered. Needs nbformat and ipykernel (for the kernel's metadata).
 
-Usage: python scripts/make_learner.py [--out DIR] [--expect-not-attempted] NOTEBOOK.ipynb ...
+Usage: mlprivacy-learner [--out DIR] [--expect-not-attempted] NOTEBOOK.ipynb ...
 """
 
 from __future__ import annotations

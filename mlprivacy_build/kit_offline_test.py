@@ -14,7 +14,7 @@
 Prints how long each step took and the kit's size per part; exit status 1 on any failure.
 Not part of ``make test`` or ``.ci/run`` (it builds a 1 GB kit and a 3 GB environment).
 
-Usage: python scripts/kit_offline_test.py [--work build/kit-test]
+Usage: mlprivacy-test-kit [--work build/kit-test]
 """
 
 from __future__ import annotations

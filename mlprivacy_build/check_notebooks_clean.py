@@ -4,7 +4,7 @@ Committed notebooks carry no outputs and no execution counts: outputs hold numbe
 machine's run, make diffs unreadable and can leak paths. Exit status 1 lists every
 offending notebook and its cells; 0 when all are clean.
 
-Usage: python scripts/check_notebooks_clean.py NOTEBOOK.ipynb [...]
+Usage: mlprivacy-check-clean NOTEBOOK.ipynb [...]
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ def dirty_cells(path: str | Path) -> list[int]:
     ]
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Check the notebooks named in ``argv``; print the dirty ones; return the exit status."""
     status = 0
-    for name in argv:
+    for name in sys.argv[1:] if argv is None else argv:
         dirty = dirty_cells(name)
         if dirty:
             status = 1

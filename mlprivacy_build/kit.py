@@ -2,7 +2,7 @@
 
 ``build --dest KIT --platform P [P ...] [--pages DIR] [--models DIR]`` writes::
 
-    KIT/wheels/<platform>/   every pinned wheel (scripts/platforms.py wheelhouse)
+    KIT/wheels/<platform>/   every pinned wheel (mlprivacy-platforms wheelhouse)
     KIT/data/                mnist.npz, cifar10.npz, olivetti_faces.npz and SHA256SUMS
     KIT/pages/               the rendered notebooks (--pages: build/html of a quick `make run`)
     KIT/models/              a warm model cache (--models), with models/NOTE.md
@@ -15,8 +15,8 @@ network): it copies the datasets into the per-user data cache (verified against
 project's settings file (``mlprivacy.toml``: the kit's data folder and the quick profile), so
 that ``make lab-learner`` works later with no network and no exported variable.
 
-Usage: python scripts/kit.py build --dest build/kit --platform linux-x86_64 [--pages build/html]
-       python scripts/kit.py install --kit /media/usb/kit
+Usage: mlprivacy-kit build --dest build/kit --platform linux-x86_64 [--pages build/html]
+       mlprivacy-kit install --kit /media/usb/kit
 """
 
 from __future__ import annotations
@@ -27,10 +27,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from mlprivacy_build import platforms
 from mlprivacy_helpers import cache, data, settings
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import platforms  # noqa: E402  (scripts/platforms.py: the wheelhouse)
 
 ROOT = Path(__file__).resolve().parents[1]
 

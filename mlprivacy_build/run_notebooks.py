@@ -2,7 +2,7 @@
 
 Writes ``build/executed/<name>.ipynb``, ``build/html/<name>.html``, the landing page
 ``build/html/index.html`` and the JavaScript the pages need offline (``build/html/_static/``,
-see scripts/pages.py); the notebooks themselves write ``build/results/<name>.json``. The
+see pages.py); the notebooks themselves write ``build/results/<name>.json``. The
 landing page lists every notebook rendered so far (a run of one notebook keeps the others'
 pages, times and numbers; times are kept in ``build/run-times.json``).
 The source notebooks in ``notebooks/`` are never modified. Progress (one line per cell)
@@ -10,7 +10,7 @@ is printed while a notebook runs. The profile, seed and results folder are read 
 notebooks read them (``config.get_profile``, ``config.get_seed``, ``results.results_dir``:
 ``MLPRIVACY_PROFILE`` or a settings file, default ``full``).
 
-Usage: python scripts/run_notebooks.py [NOTEBOOK ...]
+Usage: mlprivacy-run [NOTEBOOK ...]
 """
 
 from __future__ import annotations
@@ -25,10 +25,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from mlprivacy_build import pages
 from mlprivacy_helpers import config, results
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pages  # noqa: E402  (scripts/pages.py: offline assets and the landing page)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

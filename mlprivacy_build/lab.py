@@ -1,7 +1,7 @@
 """Start the project's JupyterLab: the command behind `make lab`, `make lab-learner` and the tests.
 
 Opens on notebooks/ (the solved notebooks), or with ``--learner`` on build/learner/ (the
-learner edition, see scripts/make_learner.py), with this environment's kernel, the project's
+learner edition, see mlprivacy_build/make_learner.py), with this environment's kernel, the project's
 settings overrides (jupyter/settings/overrides.json: no "get notified about Jupyter news?"
 pop-up, no update check; the user's own settings are untouched) and results written to
 build/results/. Extra arguments go to `jupyter lab` unchanged, e.g. `--port=9999
@@ -101,9 +101,9 @@ def trust_notebooks(folder: Path, env: dict[str, str]) -> list[Path]:
         return signed
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Start JupyterLab (``--learner``: on the learner edition); does not return."""
-    args = list(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
     root_dir = SOLVED_DIR
     if "--learner" in args:
         args.remove("--learner")
