@@ -4,7 +4,8 @@ A notebook re-run then skips training, while any changed setting (architecture,
 optimizer, data subset, epochs, seed, library versions, ...) gives a new key and
 never reuses a stale model. Location: ``MLPRIVACY_CACHE`` (default
 ``$XDG_CACHE_HOME/mlprivacy/models``); ``MLPRIVACY_CACHE=off`` disables it.
-Used through :func:`mlprivacy_helpers.training.train_cached` by notebooks 02 and 03.
+:func:`mlprivacy_helpers.training.train_cached` builds the key and trains; this module holds
+the folder, the key and the entries (:func:`load_entry`, :func:`store_entry`).
 
 Entries are created group-shareable (folders ``0o775``, files ``0o664``, both minus the
 process umask), so a workshop can point everyone's ``MLPRIVACY_CACHE`` at one folder.
@@ -17,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -53,8 +56,7 @@ def cache_dir() -> Path | None:
         return None
     if value:
         return Path(value).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mlprivacy" / "models"
+    return settings.user_cache_root() / "models"
 
 
 def _umask() -> int:
@@ -145,3 +147,83 @@ def cache_key(parts: Mapping[str, Any]) -> str:
     payload = {"parts": dict(parts), "libraries": library_versions()}
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- one entry: a folder with weights.h5 and history.json ------------------------------
+
+MISSING, DAMAGED = object(), object()  #: what :func:`load_entry` returns when it loads nothing
+
+
+def load_entry(entry: Path, model: Any) -> dict[str, Any] | object:
+    """Load ``entry`` into ``model``; return its history, :data:`MISSING` or :data:`DAMAGED`.
+
+    ``model`` is a built Keras model of the entry's architecture (its ``load_weights`` is used).
+
+    ``history.json`` is written last, so an entry without it does not exist yet. A damaged
+    entry is reported with a :class:`CacheWarning` naming its path, and removed.
+    """
+    history_path = entry / "history.json"
+    if not history_path.is_file():
+        return MISSING
+    try:
+        history = json.loads(history_path.read_text())
+        if not isinstance(history, dict):
+            raise ValueError(f"history.json holds a {type(history).__name__}, not an object")
+        model.load_weights(str(entry / "weights.h5"))
+    except (OSError, ValueError, KeyError) as exc:  # h5py: OSError; JSON, shapes: ValueError
+        warnings.warn(
+            f"Damaged model-cache entry {entry} ({type(exc).__name__}: {exc}); "
+            "removing it and training again.",
+            CacheWarning,
+            stacklevel=3,
+        )
+        discard_entry(entry)
+        return DAMAGED
+    return history
+
+
+def discard_entry(entry: Path) -> None:
+    """Remove a damaged entry: rename it out of the way first, so no reader sees half of it."""
+    trash = entry.with_name(f".{entry.name}.damaged-{os.getpid()}")
+    try:
+        os.replace(entry, trash)
+    except OSError:
+        return  # read-only cache or already gone: ensure_writable reports the former
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def store_entry(entry: Path, model: Any, history: dict[str, Any]) -> bool:
+    """Write weights and history into ``entry`` atomically (temp folder + rename).
+
+    Returns ``True`` when ``entry`` now holds a complete entry (ours, or that of another
+    process that stored the same training first). Any failure only warns
+    (:class:`CacheWarning`) and returns ``False``: the caller still has the trained model.
+    An interrupt (``KeyboardInterrupt``) removes the temp folder and propagates.
+    """
+    tmp: Path | None = None
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True, mode=dir_mode())
+        tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}."))
+        model.save_weights(str(tmp / "weights.h5"))
+        (tmp / "history.json").write_text(json.dumps(history))
+        for path in (tmp / "weights.h5", tmp / "history.json"):
+            os.chmod(path, file_mode())
+        os.chmod(tmp, dir_mode())  # mkdtemp creates 0o700; let the group share the cache
+        os.replace(tmp, entry)
+    except Exception as exc:  # never lose a trained model to a failed save
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if (entry / "history.json").is_file():
+            return True  # another process stored the same training first: keep theirs
+        warnings.warn(
+            f"Could not store the trained model in the cache entry {entry} "
+            f"({type(exc).__name__}: {exc}); the model is returned but not cached.",
+            CacheWarning,
+            stacklevel=3,
+        )
+        return False
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return True

@@ -89,8 +89,7 @@ _OLIVETTI = _Spec(
 
 def data_cache_dir() -> Path:
     """Return the per-user folder where downloaded datasets are kept (not created here)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mlprivacy" / "data"
+    return settings.user_cache_root() / "data"
 
 
 def _fix_hint(spec: _Spec) -> str:

@@ -50,6 +50,13 @@ def user_file() -> Path:
     return Path(base) / "mlprivacy" / FILE_NAME
 
 
+def user_cache_root() -> Path:
+    """Return the per-user cache folder of the series, ``$XDG_CACHE_HOME/mlprivacy`` (default
+    ``~/.cache/mlprivacy``), which holds ``models/`` and ``data/`` (not created here)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mlprivacy"
+
+
 def settings_files() -> list[Path]:
     """Return the files read, in order (later ones win): ``MLPRIVACY_SETTINGS`` alone when set,
     else the per-user file and the project's file. Files that do not exist are skipped."""

@@ -1,32 +1,27 @@
 """Training with an on-disk cache, and per-epoch timing.
 
-Used by notebooks 02 and 03: a re-run loads the trained weights instead of training
-again; any changed setting trains a new model (see :mod:`mlprivacy_helpers.cache`).
+A re-run loads the trained weights instead of training again; any changed setting trains a
+new model (the folder, the key and the entries: :mod:`mlprivacy_helpers.cache`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import tensorflow as tf
 
 from .cache import (
-    CacheWarning,
+    DAMAGED,
     cache_dir,
     cache_key,
-    dir_mode,
     ensure_writable,
-    file_mode,
     fingerprint,
+    load_entry,
+    store_entry,
 )
 from .config import set_seed
 from .results import to_jsonable
@@ -202,11 +197,11 @@ def train_cached(
     root = cache_dir()
     entry = root / f"{name}-{cache_key(parts)[:20]}" if root is not None else None
     if entry is not None:
-        outcome = _load(entry, model)
+        outcome = load_entry(entry, model)
         if isinstance(outcome, dict):
             outcome["cached"] = True
             return model, outcome
-        if outcome is _DAMAGED:
+        if outcome is DAMAGED:
             model = fresh_model()  # load_weights may have half-filled it; restart seeded
         ensure_writable(root)  # fail now, not after training
 
@@ -221,82 +216,6 @@ def train_cached(
     )
     history = to_jsonable({k: list(v) for k, v in fit_history.history.items()})
     if entry is not None:
-        _store(entry, model, history)
+        store_entry(entry, model, history)
     history["cached"] = False
     return model, history
-
-
-_MISSING, _DAMAGED = object(), object()
-
-
-def _load(entry: Path, model: tf.keras.Model) -> dict[str, Any] | object:
-    """Load ``entry`` into ``model``; return its history, ``_MISSING`` or ``_DAMAGED``.
-
-    ``history.json`` is written last, so an entry without it does not exist yet. A damaged
-    entry is reported with a :class:`CacheWarning` naming its path, and removed.
-    """
-    history_path = entry / "history.json"
-    if not history_path.is_file():
-        return _MISSING
-    try:
-        history = json.loads(history_path.read_text())
-        if not isinstance(history, dict):
-            raise ValueError(f"history.json holds a {type(history).__name__}, not an object")
-        model.load_weights(str(entry / "weights.h5"))
-    except (OSError, ValueError, KeyError) as exc:  # h5py: OSError; JSON, shapes: ValueError
-        warnings.warn(
-            f"Damaged model-cache entry {entry} ({type(exc).__name__}: {exc}); "
-            "removing it and training again.",
-            CacheWarning,
-            stacklevel=3,
-        )
-        _discard(entry)
-        return _DAMAGED
-    return history
-
-
-def _discard(entry: Path) -> None:
-    """Remove a damaged entry: rename it out of the way first, so no reader sees half of it."""
-    trash = entry.with_name(f".{entry.name}.damaged-{os.getpid()}")
-    try:
-        os.replace(entry, trash)
-    except OSError:
-        return  # read-only cache or already gone: ensure_writable reports the former
-    shutil.rmtree(trash, ignore_errors=True)
-
-
-def _store(entry: Path, model: tf.keras.Model, history: dict[str, Any]) -> bool:
-    """Write weights and history into ``entry`` atomically (temp folder + rename).
-
-    Returns ``True`` when ``entry`` now holds a complete entry (ours, or that of another
-    process that stored the same training first). Any failure only warns
-    (:class:`CacheWarning`) and returns ``False``: the caller still has the trained model.
-    An interrupt (``KeyboardInterrupt``) removes the temp folder and propagates.
-    """
-    tmp: Path | None = None
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True, mode=dir_mode())
-        tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}."))
-        model.save_weights(str(tmp / "weights.h5"))
-        (tmp / "history.json").write_text(json.dumps(history))
-        for path in (tmp / "weights.h5", tmp / "history.json"):
-            os.chmod(path, file_mode())
-        os.chmod(tmp, dir_mode())  # mkdtemp creates 0o700; let the group share the cache
-        os.replace(tmp, entry)
-    except Exception as exc:  # never lose a trained model to a failed save
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        if (entry / "history.json").is_file():
-            return True  # another process stored the same training first: keep theirs
-        warnings.warn(
-            f"Could not store the trained model in the cache entry {entry} "
-            f"({type(exc).__name__}: {exc}); the model is returned but not cached.",
-            CacheWarning,
-            stacklevel=3,
-        )
-        return False
-    except BaseException:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return True

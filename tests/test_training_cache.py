@@ -348,12 +348,12 @@ def test_an_interrupted_save_leaves_no_partial_entry(monkeypatch):
 
 
 def test_a_second_writer_of_the_same_entry_keeps_the_first(recwarn):
-    # Two processes that train the same model both call _store for the same entry: the
+    # Two processes that train the same model both call cache.store_entry for the same entry: the
     # rename of the later one fails, it keeps the complete entry it finds and says nothing.
     model, history = train()
     entry = only_entry()
     before = (entry / "history.json").read_text()
-    assert training._store(entry, model, {"loss": [123.0]}) is True
+    assert cache.store_entry(entry, model, {"loss": [123.0]}) is True
     assert (entry / "history.json").read_text() == before
     assert hidden(cache.cache_dir()) == []
     assert not [w for w in recwarn if issubclass(w.category, cache.CacheWarning)]
