@@ -1,4 +1,4 @@
-"""Fast model inversion plumbing for notebook 03 (``03_model_inversion_mnist.ipynb``).
+"""Model inversion, fast: ART's MIFace with a compiled classifier (the attack side of notebook 03).
 
 ART's :class:`~art.estimators.classification.TensorFlowV2Classifier` computes ``class_gradient``
 eagerly with one forward/backward pass *per target class*. MIFace calls it on every
@@ -6,6 +6,8 @@ iteration, so inverting ten digits for ART's default 10 000 iterations takes mos
 on a laptop CPU. :class:`CompiledTensorFlowV2Classifier` is a thin subclass whose
 ``class_gradient`` and ``predict`` are each a single compiled :func:`tf.function` call over the
 whole batch; ``tests/test_inversion.py`` checks it returns the same numbers as ART's own code.
+:class:`MIFaceRunner` runs MIFace in checkpoints, :func:`time_miface` times it. How good an
+inversion is (correlations, recognisers, judges) is measured in :mod:`.inversion_metrics`.
 """
 
 from __future__ import annotations
@@ -19,18 +21,7 @@ from art.attacks.inference.model_inversion import MIFace
 from art.config import ART_NUMPY_DTYPE
 from art.estimators.classification import TensorFlowV2Classifier
 
-__all__ = [
-    "CompiledTensorFlowV2Classifier",
-    "EigenfaceRecogniser",
-    "MIFaceRunner",
-    "class_mean_images",
-    "identification_metrics",
-    "judge_accuracy",
-    "own_and_nearest_other",
-    "pearson_matrix",
-    "pearson_to_class_mean",
-    "top_k_rate",
-]
+__all__ = ["CompiledTensorFlowV2Classifier", "MIFaceRunner", "time_miface"]
 
 
 class CompiledTensorFlowV2Classifier(TensorFlowV2Classifier):
@@ -188,54 +179,6 @@ class CompiledTensorFlowV2Classifier(TensorFlowV2Classifier):
         return grads
 
 
-def class_mean_images(x: np.ndarray, y: np.ndarray, nb_classes: int = 10) -> np.ndarray:
-    """Return the mean image of each class, shape ``(nb_classes, *x.shape[1:])`` (notebook 03)."""
-    x = np.asarray(x)
-    y = np.asarray(y).reshape(-1)
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must have the same length, got {x.shape[0]} and {y.shape[0]}")
-    missing = sorted(set(range(nb_classes)) - set(np.unique(y).tolist()))
-    if missing:
-        raise ValueError(f"y has no samples of classes {missing}")
-    return np.stack([x[y == c].mean(axis=0) for c in range(nb_classes)]).astype(np.float32)
-
-
-def _centred_rows(a: np.ndarray, name: str) -> np.ndarray:
-    """Flatten each image to a row, subtract its mean and scale it to unit length."""
-    rows = np.asarray(a, dtype=np.float64)
-    if rows.ndim < 2:
-        raise ValueError(f"{name} must be a batch of images, got shape {rows.shape}")
-    rows = rows.reshape(len(rows), -1)
-    rows = rows - rows.mean(axis=1, keepdims=True)
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
-
-
-def pearson_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Return the pixel-wise Pearson correlation of every image in ``a`` with every one in ``b``.
-
-    Shape ``(len(a), len(b))``. A constant image (e.g. an all-zero start that never moved)
-    has correlation 0 with everything. Used by notebook 03 (inversion vs. nearest training
-    image).
-    """
-    ra, rb = _centred_rows(a, "a"), _centred_rows(b, "b")
-    if ra.shape[1] != rb.shape[1]:
-        raise ValueError(f"a and b images differ in size: {ra.shape[1]} vs {rb.shape[1]} pixels")
-    return ra @ rb.T
-
-
-def pearson_to_class_mean(inversions: np.ndarray, class_means: np.ndarray) -> np.ndarray:
-    """Return the Pearson correlation of each inversion with its class mean (notebook 03).
-
-    ``inversions[i]`` is compared pixel by pixel with ``class_means[i]``; returns shape ``(n,)``.
-    A constant image (e.g. an all-zero inversion that never moved) has correlation 0.
-    """
-    a, b = _centred_rows(inversions, "inversions"), _centred_rows(class_means, "class_means")
-    if a.shape != b.shape:
-        raise ValueError(f"inversions and class_means must match, got {a.shape} and {b.shape}")
-    return (a * b).sum(axis=1)
-
-
 def time_miface(
     classifier: TensorFlowV2Classifier,
     x0: np.ndarray,
@@ -270,97 +213,6 @@ def time_miface(
         inversions = attack.infer(x0, targets)
         seconds.append(time.perf_counter() - start)
     return float(np.median(seconds)) / max_iter, inversions
-
-
-def own_and_nearest_other(
-    inversions: np.ndarray, class_means: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return each inversion's correlation with its own class mean and with the closest other.
-
-    ``inversions[i]`` targets class ``i``; returns two arrays of shape ``(n,)``: the Pearson
-    correlation with ``class_means[i]`` and the largest correlation with any
-    ``class_means[j]``, ``j != i``. Used by notebook 03 (faces: own person's mean face vs
-    the most similar other person's).
-    """
-    corr = pearson_matrix(inversions, class_means)
-    n = len(corr)
-    if corr.shape[1] < 2 or corr.shape[1] < n:
-        raise ValueError(f"need a class mean for each of the {n} inversions and at least 2 means")
-    own = corr[np.arange(n), np.arange(n)]
-    others = corr.copy()
-    others[np.arange(n), np.arange(n)] = -np.inf
-    return own, others.max(axis=1)
-
-
-class EigenfaceRecogniser:
-    """An independent face recogniser: eigenfaces (PCA) and nearest neighbour.
-
-    The classic recogniser of Turk and Pentland (1991), built from scikit-learn's ``PCA``:
-    every image is centred and scaled to unit length (so brightness and contrast do not
-    matter), projected onto the first ``n_components`` principal components of the training
-    images, and scaled to unit length again. A query's score for person ``p`` is its largest
-    cosine similarity with any training image of ``p``. It shares no code or training with
-    the attacked Keras models. Used by notebook 03 to identify MIFace inversions.
-    """
-
-    def __init__(self, n_components: int = 50) -> None:
-        if isinstance(n_components, bool) or not isinstance(n_components, int | np.integer):
-            raise TypeError(f"n_components must be an int, got {type(n_components).__name__}")
-        if n_components < 1:
-            raise ValueError(f"n_components must be positive, got {n_components}")
-        self.n_components = int(n_components)
-
-    def _embed(self, images: np.ndarray) -> np.ndarray:
-        z = self._pca.transform(_centred_rows(images, "images"))
-        norms = np.linalg.norm(z, axis=1, keepdims=True)
-        return np.divide(z, norms, out=np.zeros_like(z), where=norms > 0)
-
-    def fit(self, images: np.ndarray, labels: np.ndarray) -> EigenfaceRecogniser:
-        """Fit the components on ``images`` of people ``labels`` (training images only).
-
-        Returns ``self``.
-        """
-        from sklearn.decomposition import PCA
-
-        labels = np.asarray(labels).reshape(-1)
-        if len(images) != len(labels):
-            raise ValueError(f"images and labels differ in length: {len(images)} vs {len(labels)}")
-        if self.n_components > min(len(labels), np.asarray(images[0]).size):
-            raise ValueError(f"n_components={self.n_components} exceeds the number of images")
-        self._pca = PCA(self.n_components, random_state=0).fit(_centred_rows(images, "images"))
-        self.classes_ = np.unique(labels)
-        self._labels = labels
-        self._train = self._embed(images)
-        return self
-
-    def scores(self, images: np.ndarray) -> np.ndarray:
-        """Return ``(n_queries, n_classes)`` similarity scores (columns: ``classes_``)."""
-        if not hasattr(self, "_pca"):
-            raise RuntimeError("call fit() first")
-        sims = self._embed(images) @ self._train.T
-        return np.stack([sims[:, self._labels == c].max(axis=1) for c in self.classes_], axis=1)
-
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """Return the best-scoring person for each image."""
-        return self.classes_[self.scores(images).argmax(axis=1)]
-
-
-def top_k_rate(scores: np.ndarray, targets: np.ndarray, k: int) -> float:
-    """Return the fraction of rows of ``scores`` whose ``targets`` column is among the top k.
-
-    ``scores`` has shape ``(n, n_classes)`` (higher = more likely), ``targets`` ``(n,)``
-    column indices. Ties count against the target (a constant row is never a hit unless
-    ``k >= n_classes``). Used by notebook 03 (top-1 and top-5 identification).
-    """
-    scores = np.asarray(scores, dtype=float)
-    targets = np.asarray(targets).reshape(-1)
-    if scores.ndim != 2 or len(scores) != len(targets):
-        raise ValueError(f"scores must be (n, n_classes) for {len(targets)} targets")
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= scores.shape[1]:
-        raise ValueError(f"k must be an int in 1..{scores.shape[1]}, got {k!r}")
-    own = scores[np.arange(len(targets)), targets]
-    better_or_equal = (scores >= own[:, None]).sum(axis=1) - 1  # other classes at least as good
-    return float(np.mean(better_or_equal < k))
 
 
 class MIFaceRunner:
@@ -441,41 +293,3 @@ class MIFaceRunner:
         inversions = attack.infer(x0, targets)
         confidences = self.classifier.predict(inversions)[np.arange(len(targets)), targets]
         return inversions, confidences
-
-
-def judge_accuracy(judge: tf.keras.Model, inversions: np.ndarray, targets: np.ndarray) -> float:
-    """Return the fraction of ``inversions`` that ``judge`` classifies as their ``targets``.
-
-    ``judge`` is an independent Keras classifier (its largest output is its verdict);
-    ``inversions[i]`` was made for class ``targets[i]``. Used by notebook 03 (the MNIST judge).
-    """
-    targets = np.asarray(targets).reshape(-1)
-    if len(inversions) != len(targets):
-        raise ValueError(
-            f"inversions and targets differ in length: {len(inversions)} vs {len(targets)}"
-        )
-    verdicts = judge.predict(np.asarray(inversions), verbose=0).argmax(axis=1)
-    return float(np.mean(verdicts == targets))
-
-
-def identification_metrics(
-    recogniser: EigenfaceRecogniser, inversions: np.ndarray, class_means: np.ndarray
-) -> dict[str, float]:
-    """Measure how well ``inversions`` identify their people; ``inversions[i]`` targets person i.
-
-    Returns a dict: ``top1`` and ``top5`` (the share of inversions whose person is the
-    recogniser's first choice, or among its first five), ``corr_own`` and ``corr_other``
-    (mean correlation with the person's own mean face and with the most similar other
-    person's), and ``own_wins`` (how many inversions are closer to their own mean face).
-    Used by notebook 03 (faces, non-private and DP-SGD).
-    """
-    persons = np.arange(len(inversions))
-    scores = recogniser.scores(inversions)
-    own, other = own_and_nearest_other(inversions, class_means)
-    return {
-        "top1": top_k_rate(scores, persons, 1),
-        "top5": top_k_rate(scores, persons, min(5, scores.shape[1])),
-        "corr_own": float(own.mean()),
-        "corr_other": float(other.mean()),
-        "own_wins": int(np.sum(own > other)),
-    }

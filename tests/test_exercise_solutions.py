@@ -36,7 +36,7 @@ from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack.data_s
     SlicingSpec,
 )
 
-from mlprivacy_helpers import attack_metrics, audit, inversion, membership
+from mlprivacy_helpers import attack_metrics, audit, inversion_metrics, membership
 from mlprivacy_helpers.plotting import dp
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -385,7 +385,7 @@ def test_nb03_ex4_class_means_take_labels_of_shape_n_by_1():
     rng = np.random.default_rng(0)
     x = rng.random((40, 3, 3, 1), dtype=np.float32)
     y = np.r_[np.arange(10), rng.integers(0, 10, 30)].reshape(-1, 1)  # every digit, shape (n, 1)
-    want = inversion.class_mean_images(x, y)
+    want = inversion_metrics.class_mean_images(x, y)
     np.testing.assert_allclose(my_class_means(x, y), want, rtol=1e-5, atol=1e-6)
 
 
@@ -394,7 +394,7 @@ def test_nb03_ex5_pearson_correlation_matches_the_package_on_images_that_vary():
     rng = np.random.default_rng(0)
     images, means = rng.random((2, 10, 4, 4, 1), dtype=np.float32)
     means[3] = 2 * images[3] + 1  # correlation exactly 1
-    want = inversion.pearson_to_class_mean(images, means)
+    want = inversion_metrics.pearson_to_class_mean(images, means)
     np.testing.assert_allclose(my_pearson(images, means), want, rtol=0, atol=1e-6)
     assert want[3] == pytest.approx(1.0)
 
@@ -404,7 +404,7 @@ def test_nb03_ex5_a_constant_image_has_the_packages_correlation():
     rng = np.random.default_rng(0)
     images, means = rng.random((2, 3, 4, 4, 1), dtype=np.float32)
     images[0] = 0.0  # an inversion that never left the zero start
-    want = inversion.pearson_to_class_mean(images, means)
+    want = inversion_metrics.pearson_to_class_mean(images, means)
     assert want[0] == 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
         got = my_pearson(images, means)

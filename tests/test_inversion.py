@@ -14,7 +14,7 @@ from art.attacks.inference.model_inversion import MIFace  # noqa: E402
 from art.estimators.classification import TensorFlowV2Classifier  # noqa: E402
 from art.preprocessing.standardisation_mean_std.numpy import StandardisationMeanStd  # noqa: E402
 
-from mlprivacy_helpers import inversion, models  # noqa: E402
+from mlprivacy_helpers import inversion, inversion_metrics, models  # noqa: E402
 from mlprivacy_helpers.plotting import inversion as inversion_plots  # noqa: E402
 
 SHAPE = (28, 28, 1)
@@ -150,29 +150,31 @@ def test_time_miface(softmax_model):
 def test_class_mean_images():
     x = np.arange(4 * 2 * 2, dtype=np.float32).reshape(4, 2, 2)
     y = np.array([1, 0, 1, 0])
-    means = inversion.class_mean_images(x, y, nb_classes=2)
+    means = inversion_metrics.class_mean_images(x, y, nb_classes=2)
     np.testing.assert_allclose(means[0], (x[1] + x[3]) / 2)
     np.testing.assert_allclose(means[1], (x[0] + x[2]) / 2)
     with pytest.raises(ValueError, match="classes"):
-        inversion.class_mean_images(x, y, nb_classes=3)
+        inversion_metrics.class_mean_images(x, y, nb_classes=3)
     with pytest.raises(ValueError, match="same length"):
-        inversion.class_mean_images(x, y[:3])
+        inversion_metrics.class_mean_images(x, y[:3])
 
 
 def test_pearson_correlations():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(3, 5, 5))
     b = np.stack([a[0], -a[1], np.zeros((5, 5))])
-    np.testing.assert_allclose(inversion.pearson_to_class_mean(a, b), [1.0, -1.0, 0.0], atol=1e-12)
-    m = inversion.pearson_matrix(a, b)
+    np.testing.assert_allclose(
+        inversion_metrics.pearson_to_class_mean(a, b), [1.0, -1.0, 0.0], atol=1e-12
+    )
+    m = inversion_metrics.pearson_matrix(a, b)
     assert m.shape == (3, 3)
     np.testing.assert_allclose(m[0, 0], 1.0)
     expected = np.corrcoef(a[2].ravel(), a[0].ravel())[0, 1]
     np.testing.assert_allclose(m[2, 0], expected)
     with pytest.raises(ValueError, match="match"):
-        inversion.pearson_to_class_mean(a, b[:2])
+        inversion_metrics.pearson_to_class_mean(a, b[:2])
     with pytest.raises(ValueError, match="pixels"):
-        inversion.pearson_matrix(a, np.zeros((2, 4, 4)))
+        inversion_metrics.pearson_matrix(a, np.zeros((2, 4, 4)))
 
 
 def test_inversion_grid_figure():
@@ -247,13 +249,13 @@ def test_start_comparison_shows_each_target_its_own_start():
 def test_own_and_nearest_other():
     means = np.random.default_rng(0).uniform(size=(4, 8, 8))
     inv = means + 0.01 * np.random.default_rng(1).normal(size=means.shape)
-    own, other = inversion.own_and_nearest_other(inv, means)
+    own, other = inversion_metrics.own_and_nearest_other(inv, means)
     assert own.shape == other.shape == (4,)
     assert np.all(own > 0.99) and np.all(other < own)
-    full = inversion.pearson_matrix(inv, means)
+    full = inversion_metrics.pearson_matrix(inv, means)
     np.testing.assert_allclose(other[0], full[0, 1:].max())
     with pytest.raises(ValueError, match="class mean"):
-        inversion.own_and_nearest_other(inv, means[:2])
+        inversion_metrics.own_and_nearest_other(inv, means[:2])
 
 
 def fake_people(n_people=6, per_person=5, seed=0):
@@ -268,31 +270,31 @@ def fake_people(n_people=6, per_person=5, seed=0):
 
 def test_eigenface_recogniser_identifies_people_and_ignores_contrast():
     faces, x, y = fake_people()
-    rec = inversion.EigenfaceRecogniser(n_components=10).fit(x, y)
+    rec = inversion_metrics.EigenfaceRecogniser(n_components=10).fit(x, y)
     # brightness and contrast changes of a person's face do not change who it is
     queries = 0.3 * faces + 0.5
     np.testing.assert_array_equal(rec.predict(queries), np.arange(6))
     scores = rec.scores(queries)
     assert scores.shape == (6, 6) and np.all(scores <= 1 + 1e-9)
-    assert inversion.top_k_rate(scores, np.arange(6), 1) == 1.0
+    assert inversion_metrics.top_k_rate(scores, np.arange(6), 1) == 1.0
     with pytest.raises(ValueError, match="n_components"):
-        inversion.EigenfaceRecogniser(n_components=100).fit(x, y)
+        inversion_metrics.EigenfaceRecogniser(n_components=100).fit(x, y)
     with pytest.raises(TypeError, match="n_components"):
-        inversion.EigenfaceRecogniser(n_components=2.5)
+        inversion_metrics.EigenfaceRecogniser(n_components=2.5)
     with pytest.raises(RuntimeError, match="fit"):
-        inversion.EigenfaceRecogniser().scores(queries)
+        inversion_metrics.EigenfaceRecogniser().scores(queries)
 
 
 def test_top_k_rate_counts_ties_against_the_target():
     scores = np.array([[0.9, 0.1, 0.0], [0.5, 0.4, 0.6], [0.2, 0.2, 0.2]])
     targets = np.array([0, 0, 1])
-    assert inversion.top_k_rate(scores, targets, 1) == pytest.approx(1 / 3)
-    assert inversion.top_k_rate(scores, targets, 2) == pytest.approx(2 / 3)
-    assert inversion.top_k_rate(scores, targets, 3) == 1.0
+    assert inversion_metrics.top_k_rate(scores, targets, 1) == pytest.approx(1 / 3)
+    assert inversion_metrics.top_k_rate(scores, targets, 2) == pytest.approx(2 / 3)
+    assert inversion_metrics.top_k_rate(scores, targets, 3) == 1.0
     with pytest.raises(ValueError, match="k must be"):
-        inversion.top_k_rate(scores, targets, 4)
+        inversion_metrics.top_k_rate(scores, targets, 4)
     with pytest.raises(ValueError, match="scores"):
-        inversion.top_k_rate(scores[:2], targets, 1)
+        inversion_metrics.top_k_rate(scores[:2], targets, 1)
 
 
 def test_faces_grid_figure():
@@ -399,21 +401,21 @@ def test_miface_runner_rejects_bad_input():
 def test_judge_accuracy():
     judge = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Identity()])
     scores = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [2.0, 1.0]])
-    assert inversion.judge_accuracy(judge, scores, np.array([0, 1, 0, 0])) == 0.75
+    assert inversion_metrics.judge_accuracy(judge, scores, np.array([0, 1, 0, 0])) == 0.75
     with pytest.raises(ValueError, match="length"):
-        inversion.judge_accuracy(judge, scores, np.array([0, 1]))
+        inversion_metrics.judge_accuracy(judge, scores, np.array([0, 1]))
 
 
 def test_identification_metrics():
     faces, x, y = fake_people()
-    rec = inversion.EigenfaceRecogniser(n_components=10).fit(x, y)
-    means = inversion.class_mean_images(x, y, 6)
+    rec = inversion_metrics.EigenfaceRecogniser(n_components=10).fit(x, y)
+    means = inversion_metrics.class_mean_images(x, y, 6)
     # people 0-3 inverted well, 4 and 5 swapped: top-1 is 4/6 and the swapped pair is top-2
     inv = 0.3 * faces[[0, 1, 2, 3, 5, 4]] + 0.5
-    got = inversion.identification_metrics(rec, inv, means)
+    got = inversion_metrics.identification_metrics(rec, inv, means)
     assert got["top1"] == pytest.approx(4 / 6)
     assert got["top5"] == 1.0
     assert got["own_wins"] == 4
-    own, other = inversion.own_and_nearest_other(inv, means)
+    own, other = inversion_metrics.own_and_nearest_other(inv, means)
     assert got["corr_own"] == pytest.approx(own.mean())
     assert got["corr_other"] == pytest.approx(other.mean())
