@@ -96,7 +96,8 @@ test-seeds: $(STAMP)
 	$(BIN)/mlprivacy-seeds $(SEED_NOTEBOOKS) --seeds $(SEEDS)
 
 # After a deliberate change of the numbers: rewrite the baseline from the last `make test`
-# (add the results folders of repeated runs, RUNS="dir1 dir2", to measure the tolerances).
+# (add the results folders of repeated runs, RUNS="dir1 dir2", to check that their spread fits
+# the tolerances that mlprivacy_helpers/results_schema.py gives).
 update-expected: $(STAMP)
 	$(BIN)/mlprivacy-check-results --update build/test-results $(RUNS)
 

@@ -1,22 +1,25 @@
 """Regression-test the notebooks' numbers, not only their runs: `make test`, `make update-expected`.
 
 The notebooks assert their claims loosely (an AUC above 0.55, say), so a library upgrade that
-moves an AUC from 0.72 to 0.60 would pass them. This script compares every results JSON that a
+moves an AUC from 0.72 to 0.60 would pass them. This compares every results JSON that a
 `make test` run wrote (quick profile, seed 0) with the committed baseline
-`tests/expected_results_quick.json`, key by key, and prints a table of what moved:
+`tests/expected_results_quick.json`, which holds values only, key by key, and prints a table
+of what moved. Each key's type, tolerance floor and whether it is a timing come from the
+notebook's results schema (`mlprivacy_helpers.results_schema`), the one place keys are
+declared:
 
-* every documented key must be present, with the documented type, and no key may be new;
-* strings, booleans and integers must match exactly (profile, seed, sizes, epochs);
-* floats must lie within the key's tolerance of the baseline value (lists: element-wise, each
-  element with its own tolerance);
-* timings (keys named ``seconds`` or containing ``seconds``/``speedup``) are type-checked only;
+* every key of the baseline must be present with its declared type, and no key may be new;
+* strings and integers must match exactly (profile, seed, sizes, epochs);
+* floats must lie within their tolerance of the baseline value (lists: element-wise), the
+  largest of the key's floor in the schema, 5 % of the value and, for values of 0.05 and more,
+  0.02 (another CPU's float arithmetic; repeated runs on one machine are bit-identical);
+* timings are type-checked only, and are not in the baseline;
 * a dict of values (notebook 04: one number per attack) is checked entry by entry, as the keys
   ``name.entry``.
 
-Tolerances come from repeated runs: TensorFlow on a CPU is not bit-reproducible, so
-`--update` takes one or more results folders (repeated runs of the same commit) and sets each
-float's tolerance as :func:`tolerance` says (floors for another machine's float arithmetic,
-widened to three times the spread seen between the runs).
+`--update` rewrites the baseline from one results folder; given repeated runs of the same
+commit it first checks that three times their spread fits within every key's tolerance, and
+names the keys whose floor in the schema must grow when it does not.
 
 Usage:
     mlprivacy-check-results RESULTS_DIR [--expected FILE]
@@ -29,72 +32,20 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlprivacy_helpers.results_schema import SCHEMAS, Field, Schema, conforms, json_type
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EXPECTED = ROOT / "tests" / "expected_results_quick.json"
-# Repeated runs on one machine were bit-identical (measured: two empty-cache `make test` runs);
-# the floors cover what another CPU's float arithmetic (oneDNN kernels, AVX-512 or not) moves.
 ABS_FLOOR = 0.02  # for values of 0.05 and more (AUCs, accuracies, correlations)
 ABS_FLOOR_FROM = 0.05
 REL_FLOOR = 0.05
 SPREAD_FACTOR = 3.0
-# Keys counted in tenths (10 digits judged): one or two digits may flip on another machine;
-# keys counted in fortieths (40 faces identified): up to four faces may flip.
-# TPRs at a low FPR count a few dozen members of 2 500: a retrained model moves them by a few.
-# One-run audit bounds count correct guesses about canaries on the same scale.
-# The DP-SGD face models near chance: their held-out accuracy counts a few of 120 photos and
-# their inversions' correlations are noise around 0, so neither has a relative scale.
-MIN_TOL = {
-    "judge_accuracy": 0.2,
-    "dp_mnist_judge_accuracy": 0.2,
-    "dp_mnist_reference_judge_accuracy": 0.2,
-    "faces_top1_identification": 0.1,
-    "faces_top5_identification": 0.1,
-    "faces_mlp_top1_identification": 0.1,
-    "dp_faces_top1_identification": 0.1,
-    "dp_faces_top5_identification": 0.1,
-    "dp_faces_test_accuracy": 0.025,
-    "dp_faces_corr_to_own_mean": 0.02,
-    "tpr_at_1pct_fpr": 0.01,
-    "tpr_at_01pct_fpr": 0.005,
-    "tpr_at_1pct_fpr_interval": 0.01,
-    "tpr_at_01pct_fpr_interval": 0.005,
-    "tpr_at_1pct_by_k": 0.01,
-    "rmia_offline_a": 0.2,
-    "dp_rmia_offline_a": 0.2,
-    "dp_tpr_at_1pct_fpr": 0.01,
-    "audit_epsilon_lower_bound_plain": 0.3,
-    "audit_epsilon_lower_bound_dp": 0.3,
-}
 
-
-def is_timing(key: str) -> bool:
-    """True for keys that hold wall times or speed ratios (machine-dependent, not compared)."""
-    return key == "seconds" or "seconds" in key or "speedup" in key
-
-
-def type_name(value: Any) -> str:
-    """The JSON type of ``value``: bool, int, float, str, null, list[...] or dict."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, list):
-        inner = sorted({type_name(v) for v in value})
-        if inner == ["float", "int"]:
-            inner = ["float"]
-        return f"list[{'|'.join(inner)}]"
-    if isinstance(value, dict):
-        return "dict"
-    raise TypeError(f"not a JSON value: {value!r}")
+Row = tuple[str, str, str, str, str, bool]  # notebook, key, expected, got, tolerance, ok
 
 
 def _numbers(value: Any) -> list[float] | None:
@@ -109,92 +60,135 @@ def _numbers(value: Any) -> list[float] | None:
     return None
 
 
-def tolerance(runs: list[Any], key: str = "") -> float | list[float] | None:
-    """Tolerance of a float-valued key from its values in repeated runs (None: exact).
+def entry_type(field: Field, key: str) -> str:
+    """The declared type of a flattened key: a dict field's entries have its inner type."""
+    if "." in key and field.type.startswith("dict["):
+        return field.type[len("dict[") : -1]
+    return field.type
 
-    Per value: ``max(MIN_TOL[key], REL_FLOOR * |v|, ABS_FLOOR if |v| >= ABS_FLOOR_FROM,
-    SPREAD_FACTOR * (max - min))``; a list gets a list of tolerances, one per element.
+
+def tolerance(value: Any, field: Field, key: str = "") -> float | list[float] | None:
+    """Return the tolerance of a baseline ``value`` (None: exact match, for non-floats).
+
+    Per number: ``max(field.tol, REL_FLOOR * |v|, ABS_FLOOR if |v| >= ABS_FLOOR_FROM)``; a list
+    gets one tolerance per element.
     """
-    if type_name(runs[0]) not in ("float", "list[float]"):
+    if entry_type(field, key) not in ("float", "list[float]"):
         return None
+    numbers = _numbers(value)
+    if numbers is None:
+        return 0.0
     tols = []
-    for column in zip(*[_numbers(r) for r in runs], strict=True):
-        finite = [v for v in column if math.isfinite(v)]
-        if not finite:
-            tols.append(0.0)
-            continue
-        value, spread = abs(finite[0]), max(finite) - min(finite)
-        tol = max(
-            MIN_TOL.get(key.split(".")[0], 0.0),
-            REL_FLOOR * value,
-            ABS_FLOOR if value >= ABS_FLOOR_FROM else 0.0,
-            SPREAD_FACTOR * spread,
-        )
+    for v in numbers:
+        floor = ABS_FLOOR if abs(v) >= ABS_FLOOR_FROM else 0.0
+        tol = max(field.tol, REL_FLOOR * abs(v), floor) if math.isfinite(v) else 0.0
         tols.append(float(f"{tol:.4g}"))
-    return tols if isinstance(runs[0], list) else tols[0]
+    return tols if isinstance(value, list) else tols[0]
 
 
-def build_expected(runs: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Baseline ``{notebook: {key: {type, value, tol}}}`` from repeated runs (first values)."""
+def _field(schema: Schema, key: str) -> Field | None:
+    return schema.fields.get(key.split(".")[0])
+
+
+def build_expected(
+    runs: list[dict[str, dict[str, Any]]], schemas: Mapping[str, Schema] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Baseline ``{notebook: {key: value}}`` from the first run, timings left out.
+
+    With repeated runs of the same commit, raises ``ValueError`` naming every key whose
+    spread times ``SPREAD_FACTOR`` exceeds its tolerance (raise its floor in the schema).
+    """
     if not runs:
         raise ValueError("need at least one results folder")
+    schemas = SCHEMAS if schemas is None else schemas
     expected: dict[str, dict[str, Any]] = {}
+    too_noisy = []
     for notebook, first in sorted(runs[0].items()):
-        entries = {}
+        schema = schemas[notebook]
+        values = {}
         for key, value in sorted(first.items()):
-            values = [run[notebook][key] for run in runs]
-            entry: dict[str, Any] = {"type": type_name(value)}
-            if not is_timing(key):
-                entry["value"] = value
-                tol = tolerance(values, key)
-                if tol is not None:
-                    entry["tol"] = tol
-            entries[key] = entry
-        expected[notebook] = entries
+            field = _field(schema, key)
+            if field is None:
+                raise ValueError(f"{notebook}: key {key!r} is not in its results schema")
+            if field.timing:
+                continue
+            values[key] = value
+            tol = tolerance(value, field, key)
+            if tol is None or len(runs) < 2:
+                continue
+            columns = zip(*[_numbers(run[notebook][key]) for run in runs], strict=True)
+            tols = tol if isinstance(tol, list) else [tol]
+            if any(
+                SPREAD_FACTOR * (max(c) - min(c)) > t
+                for c, t in zip(columns, tols, strict=True)
+                if all(math.isfinite(v) for v in c)
+            ):
+                too_noisy.append(f"{notebook}: {key}")
+        expected[notebook] = values
+    if too_noisy:
+        raise ValueError(
+            "repeated runs differ by more than a third of the tolerance of "
+            + ", ".join(too_noisy)
+            + "; raise those keys' tol in mlprivacy_helpers/results_schema.py"
+        )
     return expected
 
 
 def compare(
-    expected: dict[str, dict[str, Any]], actual: dict[str, dict[str, Any]]
-) -> list[tuple[str, str, str, str, str, bool]]:
-    """Rows (notebook, key, expected, actual, tolerance, ok) for every documented key."""
-    rows = []
-    for notebook, keys in sorted(expected.items()):
+    expected: dict[str, dict[str, Any]],
+    actual: dict[str, dict[str, Any]],
+    schemas: Mapping[str, Schema] | None = None,
+) -> list[Row]:
+    """Rows (notebook, key, expected, actual, tolerance, ok) for every key of either side."""
+    schemas = SCHEMAS if schemas is None else schemas
+    rows: list[Row] = []
+    for notebook, want_values in sorted(expected.items()):
         got = actual.get(notebook)
         if got is None:
             rows.append((notebook, "(results file)", "present", "missing", "", False))
             continue
-        for key, spec in sorted(keys.items()):
+        schema = schemas[notebook]
+        for key in sorted(set(want_values) | set(got)):
+            field = _field(schema, key)
+            if field is None:
+                rows.append((notebook, key, "(undeclared)", _short(got[key]), "", False))
+                continue
+            declared = entry_type(field, key)
             if key not in got:
-                rows.append((notebook, key, spec["type"], "missing", "", False))
+                rows.append((notebook, key, declared, "missing", "", False))
                 continue
             value = got[key]
-            if type_name(value) != spec["type"]:
-                rows.append((notebook, key, spec["type"], type_name(value), "type", False))
+            if not conforms(value, declared):
+                rows.append((notebook, key, declared, json_type(value), "type", False))
                 continue
-            if "value" not in spec:
-                rows.append((notebook, key, spec["type"], _short(value), "timing", True))
+            if field.timing:
+                rows.append((notebook, key, declared, _short(value), "timing", True))
                 continue
-            want = spec["value"]
-            tol = spec.get("tol")
+            if key not in want_values:
+                rows.append((notebook, key, "(not in the baseline)", _short(value), "", False))
+                continue
+            want = want_values[key]
+            tol = tolerance(want, field, key)
             if tol is None:
                 ok = value == want
+                tol_text = "exact"
             else:
                 a, b = _numbers(value), _numbers(want)
-                tols = tol if isinstance(tol, list) else [tol] * len(b)
-                ok = len(a) == len(b) == len(tols) and all(
-                    (math.isnan(x) and math.isnan(y)) or x == y or abs(x - y) <= t
-                    for x, y, t in zip(a, b, tols, strict=True)
+                tols = tol if isinstance(tol, list) else [tol] * len(b or [])
+                ok = (
+                    a is not None
+                    and b is not None
+                    and len(a) == len(b) == len(tols)
+                    and all(
+                        (math.isnan(x) and math.isnan(y)) or x == y or abs(x - y) <= t
+                        for x, y, t in zip(a, b, tols, strict=True)
+                    )
                 )
-            if tol is None:
-                tol_text = "exact"
-            elif isinstance(tol, list):
-                tol_text = "±[" + ", ".join(f"{t:g}" for t in tol) + "]"
-            else:
-                tol_text = f"±{tol:g}"
+                if isinstance(tol, list):
+                    tol_text = "±[" + ", ".join(f"{t:g}" for t in tol) + "]"
+                else:
+                    tol_text = f"±{tol:g}"
             rows.append((notebook, key, _short(want), _short(value), tol_text, ok))
-        for key in sorted(set(got) - set(keys)):
-            rows.append((notebook, key, "(undocumented)", _short(got[key]), "", False))
     return rows
 
 
@@ -235,7 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs = [load_results(folder) for folder in args.results]
     if args.update:
-        args.expected.write_text(json.dumps(build_expected(runs), indent=1, sort_keys=True) + "\n")
+        try:
+            baseline = build_expected(runs)
+        except ValueError as exc:
+            print(f"results: baseline not written: {exc}")
+            return 1
+        args.expected.write_text(json.dumps(baseline, indent=1, sort_keys=True) + "\n")
         print(f"wrote {args.expected} from {len(runs)} run(s)")
         return 0
     if len(runs) != 1:
@@ -244,11 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = compare(expected, runs[0])
     bad = [r for r in rows if not r[5]]
     if not bad:
-        print(f"results: all {len(rows)} documented keys as expected ({args.expected.name})")
+        print(f"results: all {len(rows)} keys as expected ({args.expected.name})")
         return 0
     header = ("notebook", "key", "expected", "got", "tolerance")
     widths = [max(len(r[i]) for r in [header, *bad]) for i in range(5)]
-    print(f"results: {len(bad)} of {len(rows)} documented keys moved ({args.expected.name}):")
+    print(f"results: {len(bad)} of {len(rows)} keys moved ({args.expected.name}):")
     for row in [header, *[r[:5] for r in bad]]:
         print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
     print("If the change is deliberate, rewrite the baseline with `make update-expected`.")

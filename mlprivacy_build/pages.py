@@ -15,7 +15,7 @@ import html
 import json
 import re
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from typing import Any
 import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.filters.markdown import markdown2html
+
+from mlprivacy_helpers.results_schema import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "web" / "node_modules"
@@ -181,91 +183,6 @@ def _list_items(lines: Sequence[str]) -> list[str]:
     return items
 
 
-# Key numbers per notebook, by its two-digit prefix: (label, function of the results dict
-# returning the text). A function that meets a missing key or a malformed value is skipped,
-# so a notebook that drops or renames a key loses one line, not the page. Notebooks without
-# an entry get the scalar numbers of their results file (see key_numbers).
-def _at_epsilon(r: Mapping[str, Any], key: str, epsilon: float) -> float:
-    return r[key][list(r["epsilons"]).index(epsilon)]
-
-
-def _per_epsilon(r: Mapping[str, Any], key: str) -> str:
-    return ", ".join(f"ε = {e:g}: {v:.2f}" for e, v in zip(r["epsilons"], r[key], strict=True))
-
-
-KEY_NUMBERS: dict[str, list[tuple[str, Callable[[Mapping[str, Any]], str]]]] = {
-    "01": [
-        (
-            "Overlap of the two Laplace output densities at ε = 1",
-            lambda r: f"{_at_epsilon(r, 'overlap_area', 1.0):.2f}",
-        ),
-        (
-            "Largest empirical log-ratio of output probabilities (must stay near or below ε)",
-            lambda r: _per_epsilon(r, "max_empirical_log_ratio"),
-        ),
-        ("Samples per experiment", lambda r: f"{r['n_samples']:,}"),
-    ],
-    "02": [
-        (
-            "Undefended CNN: train / test accuracy",
-            lambda r: f"{r['train_accuracy']:.2f} / {r['test_accuracy']:.2f}",
-        ),
-        (
-            "Membership attack on it (logistic regression, entire data): AUC, advantage",
-            lambda r: f"{r['lr_auc_entire']:.3f}, {r['lr_advantage_entire']:.3f}",
-        ),
-        (
-            "DP-SGD model: ε (δ, accountant)",
-            lambda r: (
-                f"{r['dp_epsilon']:.2f} (δ = {r['dp_delta']:g}, PLD; "
-                f"RDP bound {r['dp_epsilon_rdp']:.2f})"
-            ),
-        ),
-        (
-            "DP-SGD model: test accuracy, attack AUC",
-            lambda r: f"{r['dp_test_accuracy']:.2f}, {r['dp_lr_auc_entire']:.3f}",
-        ),
-    ],
-    "03": [
-        (
-            "Classifier test accuracy after each number of epochs",
-            lambda r: ", ".join(
-                f"{e}: {a:.3f}" for e, a in zip(r["epochs"], r["test_accuracy"], strict=True)
-            ),
-        ),
-        (
-            "Inversions recognised by the independent judge, by epochs",
-            lambda r: ", ".join(
-                f"{e}: {a:.0%}" for e, a in zip(r["epochs"], r["judge_accuracy"], strict=True)
-            ),
-        ),
-        ("MIFace iterations per digit", lambda r: f"{r['miface_iterations']:,}"),
-        ("Speed-up of the compiled MIFace step over ART's", lambda r: f"{r['speedup']:.0f}×"),
-    ],
-    "04": [
-        (
-            "Members found at 1 % false positives: LR attack vs LiRA online vs RMIA offline",
-            lambda r: " vs ".join(
-                f"{r['tpr_at_1pct_fpr'][a]:.1%}" for a in ("lr", "lira_online", "rmia_offline")
-            ),
-        ),
-        ("Reference models", lambda r: f"{r['k_reference_models']}"),
-        (
-            "DP-SGD model: ε (δ); strongest attack's TPR at 1 % FPR",
-            lambda r: (
-                f"{r['dp_epsilon']:.2f} (δ = {r['dp_delta']:g}); "
-                f"{max(r['dp_tpr_at_1pct_fpr'].values()):.1%}"
-            ),
-        ),
-        (
-            "One-run audit, ε lower bound at 95 %: non-private / DP-SGD",
-            lambda r: (
-                f"{r['audit_epsilon_lower_bound_plain']:.2f} / "
-                f"{r['audit_epsilon_lower_bound_dp']:.2f} ({r['audit_canaries']} canaries)"
-            ),
-        ),
-    ],
-}
 _BOOKKEEPING_KEYS = {"profile", "seed", "seconds"}
 
 
@@ -273,13 +190,15 @@ def key_numbers(stem: str, results: Mapping[str, Any] | None) -> list[tuple[str,
     """Return (label, text) pairs of the key numbers of notebook ``stem`` for the landing page.
 
     ``results`` is the notebook's results JSON (None when the file is missing: no numbers).
-    Notebooks listed in ``KEY_NUMBERS`` (by their two-digit prefix) get their chosen numbers;
-    others the first eight scalar numbers of the file.
+    The lines, labels and formats are those of the notebook's results schema
+    (``mlprivacy_helpers.results_schema``); a line whose keys are missing or malformed is
+    skipped, so a results file of an older run loses a line, not the page. A notebook
+    without a schema gets the first eight scalar numbers of its file.
     """
     if not results:
         return []
-    chosen = KEY_NUMBERS.get(stem[:2])
-    if chosen is None:
+    schema = SCHEMAS.get(stem)
+    if schema is None:
         return [
             (key.replace("_", " "), f"{value:.4g}" if isinstance(value, float) else f"{value}")
             for key, value in results.items()
@@ -288,9 +207,9 @@ def key_numbers(stem: str, results: Mapping[str, Any] | None) -> list[tuple[str,
             and not isinstance(value, bool)
         ][:8]
     pairs = []
-    for label, render in chosen:
+    for label, show in schema.landing_lines():
         try:
-            pairs.append((label, render(results)))
+            pairs.append((label, show(results)))
         except (KeyError, IndexError, TypeError, ValueError):
             continue
     return pairs

@@ -97,7 +97,7 @@ def test_every_notebook_has_goals_and_times_for_the_landing_page(path):
 
 def test_key_numbers_of_a_known_notebook_skip_what_is_missing():
     results = {"train_accuracy": 0.88, "test_accuracy": 0.5, "lr_auc_entire": 0.73}
-    pairs = dict(pages.key_numbers("02_membership", results))
+    pairs = dict(pages.key_numbers("02_membership_inference_cifar10", results))
     assert pairs["Undefended CNN: train / test accuracy"] == "0.88 / 0.50"
     # the advantage is missing: that line is left out, not the page
     assert not any("AUC, advantage" in label for label in pairs)
@@ -107,7 +107,7 @@ def test_key_numbers_of_a_known_notebook_skip_what_is_missing():
 def test_key_numbers_per_epsilon():
     results = {"epsilons": [0.1, 1.0], "overlap_area": [0.95, 0.61],
                "max_empirical_log_ratio": [0.11, 1.05], "n_samples": 1000}  # fmt: skip
-    pairs = dict(pages.key_numbers("01_dp", results))
+    pairs = dict(pages.key_numbers("01_differential_privacy_basics", results))
     assert pairs["Overlap of the two Laplace output densities at ε = 1"] == "0.61"
     assert pairs["Samples per experiment"] == "1,000"
     assert "ε = 0.1: 0.11, ε = 1: 1.05" in pairs.values()
@@ -126,7 +126,7 @@ def test_key_numbers_of_notebook_04():
                "dp_tpr_at_1pct_fpr": {"lr": 0.0104, "rmia_offline": 0.0084},
                "audit_epsilon_lower_bound_plain": 1.67, "audit_epsilon_lower_bound_dp": 0.0,
                "audit_canaries": 500}  # fmt: skip
-    pairs = dict(pages.key_numbers("04_auditing", results))
+    pairs = dict(pages.key_numbers("04_auditing_membership_inference", results))
     label = "Members found at 1 % false positives: LR attack vs LiRA online vs RMIA offline"
     assert pairs[label] == ("3.2% vs 9.5% vs 9.3%")
     assert (
@@ -148,8 +148,8 @@ def test_read_results_tolerates_missing_and_broken_files(tmp_path):
 def test_landing_page_lists_goals_times_numbers_and_failures():
     ov = pages.notebook_overview(markdown_nb(HEADING_STYLE), "x")
     entries = [
-        {"stem": "01_a", "html": "01_a.html", "overview": ov, "seconds": 7.6, "error": None,
-         "results": {"epsilons": [1.0], "overlap_area": [0.61]}},
+        {"stem": "01_differential_privacy_basics", "html": "01_a.html", "overview": ov,
+         "seconds": 7.6, "error": None, "results": {"epsilons": [1.0], "overlap_area": [0.61]}},
         {"stem": "02_b", "html": "02_b.html", "overview": pages.NotebookOverview("B"),
          "seconds": 3.0, "error": "ValueError: boom", "results": None},
     ]  # fmt: skip

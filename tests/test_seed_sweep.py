@@ -17,11 +17,13 @@ CLAIM = """\
 import os
 from mlprivacy_helpers import config
 from mlprivacy_helpers.results import save_results
+from mlprivacy_helpers.results_schema import Field, Schema
 seed = config.get_seed()
 assert os.environ["MLPRIVACY_PROFILE"] == "quick"
 assert os.listdir(os.environ["MLPRIVACY_CACHE"]) == [], "each seed starts with an empty cache"
 open(os.path.join(os.environ["MLPRIVACY_CACHE"], "model"), "w").close()
-save_results("99_claim", {"seed": seed, "value": seed / 10})
+schema = Schema("99_claim", {"seed": Field("int"), "value": Field("float")})
+save_results("99_claim", {"seed": seed, "value": seed / 10}, schema=schema)
 assert seed != 2, f"the claim fails on seed {seed}\\nsecond line"
 """
 
