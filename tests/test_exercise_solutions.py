@@ -37,7 +37,7 @@ from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack.data_s
 )
 
 from mlprivacy_helpers import attack_metrics, audit, inversion_metrics, membership
-from mlprivacy_helpers.plotting import dp
+from mlprivacy_helpers.plotting import dp as dp_plots
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NB01 = "01_differential_privacy_basics.ipynb"
@@ -165,7 +165,7 @@ def test_nb01_ex4_the_overlap_is_one_half_on_the_notebooks_grid():
     scope = _nb01_scope()
     my_epsilon = solution(NB01, "my_epsilon")
     assert np.exp(-my_epsilon / 2) == pytest.approx(0.5)
-    assert abs(dp.overlap_area(*scope["output_densities"](my_epsilon)) - 0.5) < 0.005
+    assert abs(dp_plots.overlap_area(*scope["output_densities"](my_epsilon)) - 0.5) < 0.005
 
 
 def test_nb01_ex5_the_overlap_is_the_trapezoid_rule_of_the_package():
@@ -173,11 +173,11 @@ def test_nb01_ex5_the_overlap_is_the_trapezoid_rule_of_the_package():
     my_overlap = solution(NB01, "my_overlap")
     for epsilon in (0.3, 1.0, 3.0):
         densities = scope["output_densities"](epsilon)
-        assert my_overlap(*densities) == pytest.approx(dp.overlap_area(*densities), rel=1e-9)
+        assert my_overlap(*densities) == pytest.approx(dp_plots.overlap_area(*densities), rel=1e-9)
     # An uneven grid and densities that cross: the widths and the minimum both matter.
     r = np.array([0.0, 0.1, 0.5, 0.6, 2.0])
     p1, p2 = np.array([1.0, 0.2, 0.8, 0.0, 0.3]), np.array([0.5, 0.9, 0.1, 0.4, 0.3])
-    assert my_overlap(r, p1, p2) == pytest.approx(dp.overlap_area(r, p1, p2), rel=1e-9)
+    assert my_overlap(r, p1, p2) == pytest.approx(dp_plots.overlap_area(r, p1, p2), rel=1e-9)
 
 
 def test_nb01_ex6_the_privacy_loss_is_log_p1_over_p2_with_its_sign():

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from mlprivacy_helpers import attack_metrics  # noqa: E402
-from mlprivacy_helpers.plotting import attack_metrics as aplot  # noqa: E402
+from mlprivacy_helpers.plotting import attack_metrics as attack_metrics_plots  # noqa: E402
 
 
 def curves():
@@ -21,7 +21,7 @@ def curves():
 
 
 def test_log_log_roc_draws_curves_chance_and_the_dp_bound():
-    fig = aplot.log_log_roc(curves(), title="t", epsilon=1.0, delta=1e-5)
+    fig = attack_metrics_plots.log_log_roc(curves(), title="t", epsilon=1.0, delta=1e-5)
     ax = fig.axes[0]
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels[:2] == ["a", "chance (TPR = FPR)"] and any("DP bound" in s for s in labels)
@@ -31,21 +31,23 @@ def test_log_log_roc_draws_curves_chance_and_the_dp_bound():
     np.testing.assert_allclose(y, attack_metrics.dp_tpr_bound(x, 1.0, 1e-5))
     plt.close(fig)
     fig, axes = plt.subplots(1, 2)
-    assert aplot.log_log_roc(curves(), ax=axes[1]) is fig
+    assert attack_metrics_plots.log_log_roc(curves(), ax=axes[1]) is fig
     plt.close(fig)
     with pytest.raises(ValueError, match="at least one"):
-        aplot.log_log_roc({})
+        attack_metrics_plots.log_log_roc({})
 
 
 def test_tpr_vs_models_and_canary_scores():
-    fig = aplot.tpr_vs_models([1, 2, 4], {"lira": [0.01, 0.02, 0.05]})
+    fig = attack_metrics_plots.tpr_vs_models([1, 2, 4], {"lira": [0.01, 0.02, 0.05]})
     assert [line.get_label() for line in fig.axes[0].get_lines()] == ["lira", "chance"]
     plt.close(fig)
     with pytest.raises(ValueError, match="3 model counts"):
-        aplot.tpr_vs_models([1, 2, 4], {"lira": [0.1]})
+        attack_metrics_plots.tpr_vs_models([1, 2, 4], {"lira": [0.1]})
     inserted = np.arange(100) % 2 == 0
-    fig = aplot.canary_scores({"plain": inserted * 1.0, "dp": np.zeros(100)}, inserted)
+    fig = attack_metrics_plots.canary_scores(
+        {"plain": inserted * 1.0, "dp": np.zeros(100)}, inserted
+    )
     assert len(fig.axes) == 2 and fig.axes[0].get_title() == "plain"
     plt.close(fig)
     with pytest.raises(ValueError, match="canaries"):
-        aplot.canary_scores({"plain": np.zeros(3)}, inserted)
+        attack_metrics_plots.canary_scores({"plain": np.zeros(3)}, inserted)

@@ -17,13 +17,13 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "overlap_area",
-    "plot_overlap",
-    "plot_overlap_grid",
-    "plot_privacy_loss_grid",
-    "plot_exp_vs_linear",
-    "plot_loss_tail",
-    "plot_utility",
-    "plot_composition",
+    "overlap",
+    "overlap_grid",
+    "privacy_loss_grid",
+    "exp_vs_linear",
+    "loss_tail",
+    "utility",
+    "composition",
 ]
 
 #: ``densities(eps) -> (x, p1, p2)``: output densities of K(D1) and K(D2) on a common grid.
@@ -93,7 +93,7 @@ def overlap_area(x: np.ndarray, p: np.ndarray, q: np.ndarray) -> float:
     return float(np.sum(0.5 * (m[1:] + m[:-1]) * np.diff(x)))
 
 
-def plot_overlap(
+def overlap(
     ax: Axes,
     x: np.ndarray,
     p1: np.ndarray,
@@ -139,7 +139,7 @@ def plot_overlap(
     return area
 
 
-def plot_overlap_grid(
+def overlap_grid(
     densities: DensityFn,
     epsilons: Sequence[float],
     *,
@@ -149,7 +149,7 @@ def plot_overlap_grid(
     panel_size: tuple[float, float] = (4.3, 3.2),
     suptitle: str | None = None,
 ) -> Figure:
-    """Return a grid of overlap panels, one per epsilon (see :func:`plot_overlap`).
+    """Return a grid of overlap panels, one per epsilon (see :func:`overlap`).
 
     ``densities(eps)`` must return ``(x, p1, p2)``. Each panel is titled with its epsilon and
     overlap area; only the first panel carries a legend. Used by notebook 01, step 4.
@@ -158,15 +158,13 @@ def plot_overlap_grid(
     fig, axes = _grid(len(eps), ncols, panel_size)
     for i, (ax, e) in enumerate(zip(axes, eps, strict=True)):
         x, p1, p2 = densities(e)
-        plot_overlap(
-            ax, x, p1, p2, epsilon=e, labels=labels, true_values=true_values, legend=i == 0
-        )
+        overlap(ax, x, p1, p2, epsilon=e, labels=labels, true_values=true_values, legend=i == 0)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
 
 
-def plot_privacy_loss_grid(
+def privacy_loss_grid(
     loss_curve: LossFn,
     epsilons: Sequence[float],
     *,
@@ -245,7 +243,7 @@ def plot_privacy_loss_grid(
     return fig
 
 
-def plot_exp_vs_linear(
+def exp_vs_linear(
     eps_max: float = 3.0, *, per_query_epsilon: float = 0.1, k_max: int = 30
 ) -> Figure:
     """Return a two-panel figure explaining why the definition uses e^ε and not 1+ε.
@@ -280,7 +278,7 @@ def plot_exp_vs_linear(
     return fig
 
 
-def plot_loss_tail(
+def loss_tail(
     r: np.ndarray,
     loss: np.ndarray,
     loss_samples: np.ndarray,
@@ -357,7 +355,7 @@ def plot_loss_tail(
     return fig
 
 
-def plot_utility(
+def utility(
     epsilons: np.ndarray,
     mae: Mapping[int, np.ndarray],
     expected: Mapping[int, np.ndarray] | None = None,
@@ -397,7 +395,7 @@ def plot_utility(
     return fig
 
 
-def plot_composition(
+def composition(
     ks: Sequence[int],
     accuracy: Sequence[float],
     bound: Sequence[float],
