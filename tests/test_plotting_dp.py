@@ -116,7 +116,7 @@ def test_overlap_grid_rejects_bad_input():
 # --- privacy loss ---------------------------------------------------------------------------
 
 
-def test_plot_privacy_loss_grid_with_empirical_points():
+def test_privacy_loss_grid_with_empirical_points():
     eps = [0.5, 2.0]
     empirical = [
         {
@@ -143,7 +143,7 @@ def test_plot_privacy_loss_grid_with_empirical_points():
     assert any("99.9% interval" in t for t in legend_texts)
 
 
-def test_plot_privacy_loss_grid_rejects_mismatched_empirical():
+def test_privacy_loss_grid_rejects_mismatched_empirical():
     with pytest.raises(ValueError, match="one entry per epsilon"):
         dp_plots.privacy_loss_grid(laplace_loss, [0.5, 1.0], empirical=[None])
     bad = [{"centers": np.zeros(2), "log_ratio": np.zeros(3), "lower": np.zeros(2), "upper": 0}]
@@ -156,7 +156,7 @@ def test_plot_privacy_loss_grid_rejects_mismatched_empirical():
 # --- other figures --------------------------------------------------------------------------
 
 
-def test_plot_exp_vs_linear_curves():
+def test_exp_vs_linear_curves():
     fig = dp_plots.exp_vs_linear(eps_max=2.0, per_query_epsilon=0.1, k_max=20)
     left, right = fig.axes[:2]
     exp_line, lin_line = left.lines
@@ -171,7 +171,7 @@ def test_plot_exp_vs_linear_curves():
         dp_plots.exp_vs_linear(k_max=1)
 
 
-def test_plot_loss_tail_reports_mass_and_counts():
+def test_loss_tail_reports_mass_and_counts():
     rng = np.random.default_rng(0)
     samples = rng.normal(0.0, 0.1, size=10_000)
     r = np.linspace(-1, 1, 101)
@@ -188,7 +188,7 @@ def test_plot_loss_tail_reports_mass_and_counts():
         dp_plots.loss_tail(r, r, samples, -1.0, mass=0.0, delta=1e-5)
 
 
-def test_plot_utility_lines_per_size():
+def test_utility_lines_per_size():
     eps = np.array([0.1, 1.0, 10.0])
     mae = {100: 1 / (100 * eps), 1000: 1 / (1000 * eps)}
     fig = dp_plots.utility(eps, mae, mae, reference=(0.01, "one patient"))
@@ -203,7 +203,7 @@ def test_plot_utility_lines_per_size():
         dp_plots.utility(np.array([0.0, 1.0]), mae)
 
 
-def test_plot_composition_panels_and_bound():
+def test_composition_panels_and_bound():
     rng = np.random.default_rng(1)
     ks = [1, 10, 100]
     averages = {k: (rng.normal(0, 1 / k, 500), rng.normal(0.01, 1 / k, 500)) for k in (1, 100)}
