@@ -93,8 +93,41 @@ def test_notebook_has_one_parameters_cell_and_saves_results(path):
             )
     names = {t.id for n in ast.parse(tagged[0].source).body for t in getattr(n, "targets", [])}
     assert {"PROFILE", "SEED"} <= names, f"{path.name}: PROFILE and SEED must be parameters"
-    following = nb.cells[nb.cells.index(tagged[0]) + 1].source
-    assert "config.get_profile(PROFILE)" in following and "config.get_seed(SEED)" in following
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    assert "save_results(" in code[-1], f"{path.name}: the last code cell must save results"
-    assert "sys.path" not in "\n".join(code), f"{path.name}: import the installed package"
+    # (The last cell's save_results call is checked against the results schema in test_results.)
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        for node in ast.walk(ast.parse(cell.source)):
+            is_sys_path = (
+                isinstance(node, ast.Attribute)
+                and node.attr == "path"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "sys"
+            )
+            assert not is_sys_path, f"{path.name}: import the installed package, not sys.path"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+@pytest.mark.parametrize(
+    "environment, injected, expected",
+    [
+        ({"MLPRIVACY_PROFILE": " Quick ", "MLPRIVACY_SEED": "3"}, "", ("quick", 3)),
+        ({}, "", ("full", 0)),
+        # papermill's overrides come in a cell right after the parameters cell, and win.
+        ({"MLPRIVACY_PROFILE": "full"}, "PROFILE = 'quick'\nSEED = 7", ("quick", 7)),
+    ],
+)
+def test_profile_and_seed_come_from_the_parameters_or_the_environment(
+    path, environment, injected, expected, monkeypatch, capsys
+):
+    # The parameters cell and the cell after it, run as a learner or papermill would run them.
+    nb = nbformat.read(path, as_version=4)
+    (index,) = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    for name in ("MLPRIVACY_PROFILE", "MLPRIVACY_SEED"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    namespace: dict = {}
+    exec("from mlprivacy_helpers import config", namespace)
+    for source in (nb.cells[index].source, injected, nb.cells[index + 1].source):
+        exec(source, namespace)
+    assert (namespace["PROFILE"], namespace["SEED"]) == expected
+    assert f"profile={expected[0]}" in capsys.readouterr().out.replace(" ", "")
