@@ -5,7 +5,7 @@ compared by their **true-positive rate at a low false-positive rate** (1 %, 0.1 
 log-log ROC: an attacker who is right about a few people with near certainty matters more
 than one who is slightly better than a coin flip on everybody. Every function takes the
 membership scores of members and non-members (higher = "more likely a member"), whatever
-attack produced them. Used by notebook 04.
+attack produced them.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def clopper_pearson(successes: int, trials: int, confidence: float = 0.95) -> tu
     ``successes`` out of ``trials``; each side has level ``(1 - confidence) / 2``. ``low`` is 0
     when ``successes == 0`` and ``high`` is 1 when ``successes == trials``. Raises
     ``ValueError`` for negative or inconsistent counts or ``confidence`` outside (0, 1),
-    ``TypeError`` for non-integers. Used by notebook 04 for TPR at a fixed FPR.
+    ``TypeError`` for non-integers.
     """
     for name, value in (("successes", successes), ("trials", trials)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -69,7 +69,7 @@ def roc_points(
 
 
 def auc(member_scores: np.ndarray, non_member_scores: np.ndarray) -> float:
-    """Return the area under the ROC curve (0.5 = chance). Used by notebook 04."""
+    """Return the area under the ROC curve (0.5 = chance)."""
     fpr, tpr = roc_points(member_scores, non_member_scores)
     return float(metrics.auc(fpr, tpr))
 
@@ -101,7 +101,7 @@ def tpr_at_fpr(
     interval is Clopper-Pearson on the true positives out of the members; it reflects the
     sampling of members given the threshold (the threshold itself is read off the same
     non-members, as in the literature). Raises ``ValueError`` for empty or NaN scores or
-    ``fpr`` outside (0, 1). Used by notebook 04.
+    ``fpr`` outside (0, 1).
     """
     members = _scores("member_scores", member_scores)
     non_members = _scores("non_member_scores", non_member_scores)
@@ -143,7 +143,7 @@ def tpr_at_fpr_bootstrap(
     resampled non-members by :func:`tpr_at_fpr`'s rule and the TPR measured on the resampled
     members; the interval holds the central ``confidence`` of those TPRs. Raises
     ``ValueError`` for empty or NaN scores, ``fpr`` or ``confidence`` outside (0, 1), or
-    ``n_boot < 100``. Used by notebook 04.
+    ``n_boot < 100``.
     """
     members = _scores("member_scores", member_scores)
     non_members = _scores("non_member_scores", non_member_scores)
@@ -175,7 +175,6 @@ def dp_tpr_bound(fpr: np.ndarray | float, epsilon: float, delta: float) -> np.nd
     Any membership test against a DP training run obeys ``TPR <= e^eps * FPR + delta`` (and,
     by symmetry, ``1 - FPR <= e^eps (1 - TPR) + delta``); the result is the smaller of the two,
     capped at 1. Raises ``ValueError`` for negative ``epsilon`` or ``delta`` outside [0, 1).
-    Used by notebook 04 (the DP region on the log-log ROC and its check).
     """
     if not isinstance(epsilon, numbers.Real) or not epsilon >= 0:
         raise ValueError(f"epsilon must be a non-negative number, got {epsilon!r}")

@@ -5,7 +5,7 @@ mechanism's outputs: take histogram bins as the events ``S`` and estimate each b
 log-ratio ``ln(P1(S) / P2(S))``. :func:`empirical_log_ratios` does that with exact
 (Clopper-Pearson) intervals, made simultaneous over all bins (Bonferroni), so "every lower
 bound <= eps and every upper bound >= -eps" is a test with false-alarm probability at most
-``alpha``. Used by notebook 01, section 6 ("Proof by experiment").
+``alpha``.
 
 Notebook 04 audits DP-SGD itself in one training run (Steinke, Nasr, Jagielski, 2023):
 :func:`one_run_audit` turns the scores of randomly inserted canaries into an ε lower bound
@@ -184,7 +184,7 @@ def audit_mechanism(
 # one training run an auditor scores every canary, guesses "in" for the k highest scores and
 # "out" for the k lowest, and abstains on the rest. If training is (eps, delta)-DP, the number
 # of correct guesses W among r guesses is (up to a delta term) no more likely to be large than
-# a Binomial(r, e^eps / (1 + e^eps)) count: a large W rejects small eps. Used by notebook 04.
+# a Binomial(r, e^eps / (1 + e^eps)) count: a large W rejects small eps.
 
 
 def _check_probability(name: str, value: float) -> float:
@@ -297,7 +297,7 @@ def one_run_audit(
     (Bonferroni: trying several ``k`` and keeping the best is paid for). The result is the
     best of them, valid at ``confidence``. Raises ``ValueError`` for mismatched or empty
     inputs, NaN scores, non-boolean ``inserted``, an empty or repeated ``guesses_per_side``,
-    or ``k < 1`` or ``2 k > m``. Used by notebook 04.
+    or ``k < 1`` or ``2 k > m``.
     """
     scores = np.asarray(scores, dtype=float).reshape(-1)
     inserted = np.asarray(inserted)
@@ -363,7 +363,7 @@ def random_other_labels(labels: np.ndarray, num_classes: int, seed: int) -> np.n
 
     Canaries of the one-run audit: images with a wrong label are atypical, so a model that
     trains on them memorises them. Raises ``ValueError`` for ``num_classes < 2`` or labels
-    outside ``[0, num_classes)``. Used by notebook 04.
+    outside ``[0, num_classes)``.
     """
     num_classes = _check_count("num_classes", num_classes, 2)
     labels = np.asarray(labels).reshape(-1)

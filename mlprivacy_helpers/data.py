@@ -339,7 +339,7 @@ def _keras_pairs(arrays: dict[str, np.ndarray]) -> tuple[ArrayPair, ArrayPair]:
 def load_mnist() -> tuple[ArrayPair, ArrayPair]:
     """Return MNIST as ``(x_train, y_train), (x_test, y_test)``, uint8, like Keras.
 
-    Shapes: (60000, 28, 28), (60000,), (10000, 28, 28), (10000,). Used by notebook 03.
+    Shapes: (60000, 28, 28), (60000,), (10000, 28, 28), (10000,).
     Raises :class:`DatasetUnavailableError` when no valid copy can be found or fetched.
     """
     return _keras_pairs(_load(_MNIST))
@@ -349,7 +349,7 @@ def load_cifar10() -> tuple[ArrayPair, ArrayPair]:
     """Return CIFAR-10 as ``(x_train, y_train), (x_test, y_test)``, uint8, like Keras.
 
     Shapes: (50000, 32, 32, 3), (50000, 1), (10000, 32, 32, 3), (10000, 1); labels are the
-    official class indices (see ``CIFAR10_CLASSES``). Used by notebook 02.
+    official class indices (see ``CIFAR10_CLASSES``).
     Raises :class:`DatasetUnavailableError` when no valid copy can be found or fetched.
     """
     return _keras_pairs(_load(_CIFAR10))
@@ -362,7 +362,7 @@ def load_olivetti_faces() -> ArrayPair:
     person, 0..39, ten consecutive images per person (scikit-learn's order, unshuffled).
     Looks in ``MLPRIVACY_DATA``, then the per-user cache, then downloads through
     ``sklearn.datasets.fetch_olivetti_faces`` (converted by :func:`olivetti_to_uint8`).
-    Credit: Olivetti Research Laboratory / AT&T Laboratories Cambridge. Used by notebook 03.
+    Credit: Olivetti Research Laboratory / AT&T Laboratories Cambridge.
     Raises :class:`DatasetUnavailableError` when no valid copy can be found or fetched.
     """
     arrays = _load(_OLIVETTI)
@@ -419,7 +419,7 @@ def balanced_subset(
     Takes ``n_per_class`` examples of every class found in ``y`` (labels of shape ``(N,)``
     or ``(N, 1)``; the returned labels keep that shape) and shuffles the result, so
     ``len(x_sub) == n_per_class * n_classes``. The same seed always gives the same subset
-    (``x[balanced_indices(y, n_per_class, seed)]``). Used by notebooks 02 and 03. Raises
+    (``x[balanced_indices(y, n_per_class, seed)]``). Raises
     ``ValueError`` if a class has too few examples.
     """
     x = np.asarray(x)
@@ -433,7 +433,7 @@ def balanced_subset(
 def scale_images(x: np.ndarray) -> np.ndarray:
     """Return uint8 images ``x`` as float32 scaled to [0, 1] (divided by 255).
 
-    Used by notebooks 02 and 03. Raises ``TypeError`` for a non-uint8 array, which is
+    Raises ``TypeError`` for a non-uint8 array, which is
     almost always an array that was already scaled.
     """
     x = np.asarray(x)

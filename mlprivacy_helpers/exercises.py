@@ -100,7 +100,7 @@ def check(
     ``hint``; it never shows ``expected``. With ``raise_if_wrong`` (the default) a wrong
     answer raises :class:`ExerciseError` with that message instead of returning. Raises
     ``ValueError`` for an empty ``name`` or negative tolerances, ``TypeError`` for a
-    non-callable ``compare``. Used by the exercise cells of notebooks 01-03.
+    non-callable ``compare``.
     """
     _check_arguments(name, rtol, atol, compare)
     if answer is None:
@@ -177,7 +177,7 @@ def _check_fields_argument(fields: Sequence[str] | None) -> list[str] | None:
 class Seeded:
     """A placeholder argument of :func:`check_function`: each call gets a fresh
     ``np.random.default_rng(seed)`` in its place, so the learner's function and the
-    reference draw the same random numbers. Used by notebook 01 (the Laplace mechanism)."""
+    reference draw the same random numbers."""
 
     def __init__(self, seed: int) -> None:
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -246,7 +246,7 @@ def check_function(
     hint naming the first failing call by its arguments' shapes (never the expected
     output); a wrong function raises :class:`ExerciseError` unless ``raise_if_wrong`` is
     false. Raises ``ValueError`` for no calls, for both or neither of ``reference`` and
-    ``expected``, or when their lengths differ. Used by notebooks 01-03.
+    ``expected``, or when their lengths differ.
     """
     _check_arguments(name, rtol, atol, compare)
     fields = _check_fields_argument(fields)
@@ -322,8 +322,7 @@ def check_fields(
     Prints and returns :data:`NOT_ATTEMPTED` for ``None``, :data:`CORRECT`, or a hint
     naming the first field that is missing or off (never its expected value); a wrong
     answer raises :class:`ExerciseError` unless ``raise_if_wrong`` is false. Raises
-    ``ValueError`` for no fields or a field that ``expected`` lacks. Used by notebook 02
-    (an ``AttackInputData`` built by hand).
+    ``ValueError`` for no fields or a field that ``expected`` lacks.
     """
     _check_arguments(name, rtol, atol, None)
     fields = _check_fields_argument(fields)
@@ -363,7 +362,7 @@ def check_dp_mechanism(
     ``epsilon``-DP mechanism passes with probability at least ``confidence``, however it
     draws its noise. Prints and returns :data:`NOT_ATTEMPTED`, :data:`CORRECT` (with the
     measurement) or :data:`WRONG` (raised as :class:`ExerciseError` unless
-    ``raise_if_wrong`` is false). Used by notebook 01, Exercise 3.
+    ``raise_if_wrong`` is false).
     """
     _check_arguments(name, 0.0, 0.0, None)
     if not 0 < confidence < 1:

@@ -46,8 +46,6 @@ class CompiledTensorFlowV2Classifier(TensorFlowV2Classifier):
       equals the parent's per-unique-label passes whenever samples do not interact inside a
       batch (true in inference mode). With ``training_mode=True`` the exact column-sum Jacobian
       is used instead, like the parent.
-
-    Used by notebook 03 (model inversion) and ``benchmarks/bench_miface.py``.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -224,7 +222,6 @@ class MIFaceRunner:
     weights into ``base`` and runs MIFace through that estimator, so inverting the next model
     of the same architecture traces no new :func:`tf.function`. The result is the same as
     wrapping each model in an estimator of its own (``tests/test_inversion.py`` checks this).
-    Used by notebook 03 (the face models and the DP-SGD models).
     """
 
     def __init__(

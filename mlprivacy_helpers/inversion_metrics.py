@@ -56,8 +56,7 @@ def pearson_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Return the pixel-wise Pearson correlation of every image in ``a`` with every one in ``b``.
 
     Shape ``(len(a), len(b))``. A constant image (e.g. an all-zero start that never moved)
-    has correlation 0 with everything. Used by notebook 03 (inversion vs. nearest training
-    image).
+    has correlation 0 with everything.
     """
     ra, rb = _centred_rows(a, "a"), _centred_rows(b, "b")
     if ra.shape[1] != rb.shape[1]:
@@ -84,8 +83,7 @@ def own_and_nearest_other(
 
     ``inversions[i]`` targets class ``i``; returns two arrays of shape ``(n,)``: the Pearson
     correlation with ``class_means[i]`` and the largest correlation with any
-    ``class_means[j]``, ``j != i``. Used by notebook 03 (faces: own person's mean face vs
-    the most similar other person's).
+    ``class_means[j]``, ``j != i``.
     """
     corr = pearson_matrix(inversions, class_means)
     n = len(corr)
@@ -105,7 +103,7 @@ class EigenfaceRecogniser:
     matter), projected onto the first ``n_components`` principal components of the training
     images, and scaled to unit length again. A query's score for person ``p`` is its largest
     cosine similarity with any training image of ``p``. It shares no code or training with
-    the attacked Keras models. Used by notebook 03 to identify MIFace inversions.
+    the attacked Keras models.
     """
 
     def __init__(self, n_components: int = 50) -> None:
@@ -155,7 +153,7 @@ def top_k_rate(scores: np.ndarray, targets: np.ndarray, k: int) -> float:
 
     ``scores`` has shape ``(n, n_classes)`` (higher = more likely), ``targets`` ``(n,)``
     column indices. Ties count against the target (a constant row is never a hit unless
-    ``k >= n_classes``). Used by notebook 03 (top-1 and top-5 identification).
+    ``k >= n_classes``).
     """
     scores = np.asarray(scores, dtype=float)
     targets = np.asarray(targets).reshape(-1)
@@ -172,7 +170,7 @@ def judge_accuracy(judge: tf.keras.Model, inversions: np.ndarray, targets: np.nd
     """Return the fraction of ``inversions`` that ``judge`` classifies as their ``targets``.
 
     ``judge`` is an independent Keras classifier (its largest output is its verdict);
-    ``inversions[i]`` was made for class ``targets[i]``. Used by notebook 03 (the MNIST judge).
+    ``inversions[i]`` was made for class ``targets[i]``.
     """
     targets = np.asarray(targets).reshape(-1)
     if len(inversions) != len(targets):
@@ -192,7 +190,6 @@ def identification_metrics(
     recogniser's first choice, or among its first five), ``corr_own`` and ``corr_other``
     (mean correlation with the person's own mean face and with the most similar other
     person's), and ``own_wins`` (how many inversions are closer to their own mean face).
-    Used by notebook 03 (faces, non-private and DP-SGD).
     """
     persons = np.arange(len(inversions))
     scores = recogniser.scores(inversions)

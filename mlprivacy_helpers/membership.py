@@ -1,4 +1,4 @@
-"""Membership-inference plumbing for notebook 02 (TF Privacy's attacks on a Keras model).
+"""Membership-inference plumbing: TF Privacy's attacks on a Keras model (notebooks 02, 04).
 
 The attack calls themselves (``run_attacks``, ``SlicingSpec``, ``AttackType``) stay in the
 notebook; this module holds what is too long to inline there:
@@ -56,7 +56,7 @@ def logits_and_losses(
 
     ``logits`` is float32 of shape ``(n, num_classes)``; ``losses`` holds each example's
     sparse categorical cross-entropy (from logits), shape ``(n,)``. ``y`` may have shape
-    ``(n,)`` or ``(n, 1)``. Used by notebook 02 to build ``AttackInputData``.
+    ``(n,)`` or ``(n, 1)``.
     """
     if not isinstance(model, tf.keras.Model):
         raise TypeError(f"model must be a tf.keras.Model, got {type(model).__name__}")
@@ -103,7 +103,7 @@ def slice_label(slice_spec: SingleSliceSpec, class_names: Sequence[str] | None =
     ``"entire dataset"``; ``"class 3"`` (or ``"class cat"`` with ``class_names``);
     ``"loss percentiles 10-20%"``; ``"correctly classified"`` / ``"misclassified"``;
     ``"custom slice <name>"`` or ``"custom group <value>"`` for custom-index slices.
-    Used by notebook 02 for plot titles and table rows. Raises ``TypeError`` for
+    Raises ``TypeError`` for
     anything but a ``SingleSliceSpec``, ``ValueError`` for a class outside
     ``class_names`` or an unknown feature.
     """
@@ -153,7 +153,7 @@ def pick(
     ``SlicingFeature`` and ``value`` (e.g. ``SlicingFeature.CLASS, 3``;
     ``SlicingFeature.CORRECTLY_CLASSIFIED, False``; ``SlicingFeature.PERCENTILE, (0, 10)``).
     ``attack_type`` keeps only that attack. Returns an empty list when nothing matches.
-    Used by notebook 02. Raises ``TypeError`` for arguments of the wrong kind and
+    Raises ``TypeError`` for arguments of the wrong kind and
     ``ValueError`` for a ``value`` without a ``feature``.
     """
     if not isinstance(results, AttackResults):
@@ -188,7 +188,6 @@ def slice_table(results: AttackResults, class_names: Sequence[str] | None = None
     per single-attack result, same order); a ``"slice"`` column with :func:`slice_label`
     names replaces its ``slice feature``/``slice value`` strings, and ``"attack type"``
     holds the ``AttackType`` names. Columns: ``"slice"``, then :data:`SLICE_TABLE_COLUMNS`.
-    Used by notebook 02 (the six-attack table and the per-slice AUCs).
     """
     if not isinstance(results, AttackResults):
         raise TypeError(f"results must be AttackResults, got {type(results).__name__}")
@@ -238,9 +237,7 @@ def known_attack_warnings_ignored() -> Iterator[None]:
 
     These are :data:`KNOWN_ATTACK_WARNINGS` and NumPy's divide-by-zero/invalid-value warnings,
     which TF Privacy's ε lower bound raises at the ROC curve's end points (FPR = 0 or 1).
-    Any other warning still shows. Yields ``None``. Used by notebook 02 around
-    ``run_attacks``, ``AttackResults.summary`` and ``get_epsilon_lower_bound`` (the summary
-    computes those ε statistics too).
+    Any other warning still shows. Yields ``None``.
     """
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         for message, category in KNOWN_ATTACK_WARNINGS:
@@ -257,7 +254,7 @@ class EpochAttackCallback(tf.keras.callbacks.Callback):
     ``mia_test_accuracy``, ``mia_train_loss`` and ``mia_test_loss`` on the member and
     non-member sets it attacks. Keras' ``History`` (and so ``train_cached``) records them,
     so they survive a cache hit. TF Privacy's own ``MembershipInferenceCallback`` only
-    prints or writes to TensorBoard. Used by notebook 02.
+    prints or writes to TensorBoard.
     """
 
     def __init__(
@@ -336,8 +333,7 @@ def membership_scores(result: SingleAttackResult) -> np.ndarray:
     (``membership_scores_train``) followed by the non-members' (``membership_scores_test``).
 
     Higher means "more likely a member" (the threshold attack's score is minus the loss).
-    Raises ``ValueError`` when the result carries no scores. Used by notebook 04 to compare
-    TF Privacy's attacks with the reference-model attacks on the same examples.
+    Raises ``ValueError`` when the result carries no scores.
     """
     train, test = result.membership_scores_train, result.membership_scores_test
     if train is None or test is None:

@@ -21,7 +21,7 @@ target's value with those.
   models only, ``Pr(x) = ((1 + a) Pr_OUT(x) + (1 - a)) / 2`` (:func:`offline_pr_x`), with
   ``a`` fitted on the reference models (:func:`fit_offline_a`), ties broken by the ratio.
 
-Every score here is "higher = more likely a member". Used by notebook 04.
+Every score here is "higher = more likely a member".
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def lira_scores(
 
     Per-example centres are medians over the models, as in TF Privacy and Carlini et al.'s
     code. An example with no "in" (or "out") model gets the mean over examples, as TF Privacy
-    does; the empty-slice warnings that this raises are silenced here. Used by notebook 04.
+    does; the empty-slice warnings that this raises are silenced here.
     """
     target, reference, in_masks = _check_stats(target_stat, reference_stats, in_masks)
     stat_in = [reference[in_masks[:, i], i][:, None] for i in range(target.size)]
@@ -145,7 +145,7 @@ def lira_scores(
 def true_label_probability(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Return each example's softmax probability of its true label (float64, shape ``(n,)``),
     as TF Privacy's ``calculate_statistic(option="conf with prob")`` computes it. RMIA's
-    ``Pr(x | model)``. Used by notebook 04."""
+    ``Pr(x | model)``."""
     logits = np.asarray(logits, dtype=np.float64)
     labels = np.asarray(labels).reshape(-1).astype(int)
     if logits.ndim != 2 or logits.shape[0] != labels.size:
@@ -336,8 +336,7 @@ def out_model_accuracy(
 
     ``reference_logits`` has shape ``(models, n, classes)``, ``labels`` ``(n,)`` or ``(n, 1)``,
     ``in_masks`` ``(models, n)``. A low value marks a hard, atypical example: only a model that
-    trains on it gets it right, which is what membership attacks exploit. Used by notebook 04
-    ("who is exposed").
+    trains on it gets it right, which is what membership attacks exploit.
     """
     logits = np.asarray(reference_logits)
     labels = np.asarray(labels).reshape(-1)

@@ -9,8 +9,6 @@ these appears as a red stderr box that looks like a failure. :func:`import_quiet
 a module once with exactly those messages removed; every other message is passed through,
 so a real problem still shows. A later ``import tensorflow as tf`` then finds the module
 already imported and prints nothing.
-
-Used by notebooks 02 and 03 in their first code cell.
 """
 
 from __future__ import annotations

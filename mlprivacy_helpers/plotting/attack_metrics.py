@@ -26,7 +26,7 @@ def log_log_roc(
     on a log axis and are dropped. Dotted verticals mark FPR = 0.1 % and 1 %. With
     ``epsilon``, the region that ``(epsilon, delta)``-DP allows (``TPR <= e^eps FPR + delta``)
     is shaded and its boundary drawn (dash-dot): a DP model's curves must stay inside it. Draws into
-    ``ax`` when given. Used by notebook 04.
+    ``ax`` when given.
     """
     if not curves:
         raise ValueError("curves must hold at least one attack")
@@ -77,7 +77,7 @@ def tpr_vs_models(
     """Return TPR at ``fpr`` against the number of reference models, one line per attack.
 
     ``tprs[name][j]`` belongs to ``ks[j]`` reference models. A dashed line marks chance
-    (TPR = FPR). Used by notebook 04.
+    (TPR = FPR).
     """
     if not ks:
         raise ValueError("ks must not be empty")
@@ -104,7 +104,7 @@ def canary_scores(
     """Return one histogram per training run of its canaries' scores, inserted vs left out.
 
     ``scores_by_run`` maps a run's name (e.g. "non-private", "DP-SGD") to the scores of the
-    same canaries; ``inserted`` says which canaries were trained on. Used by notebook 04.
+    same canaries; ``inserted`` says which canaries were trained on.
     """
     inserted = np.asarray(inserted, dtype=bool)
     if not scores_by_run:

@@ -25,8 +25,7 @@ def show_images(
 
     ``images`` holds (H, W), (H, W, 1) or (H, W, 3) arrays, uint8 or floats in [0, 1];
     single-channel images default to a grey colour map. ``titles`` (one per image) is
-    optional. Used by notebooks 02 (CIFAR-10 samples, most/least exposed images) and 03
-    (digits and their inversions).
+    optional.
     """
     images = [np.asarray(img) for img in images]
     if not images:

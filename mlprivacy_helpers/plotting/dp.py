@@ -83,8 +83,7 @@ def overlap_area(x: np.ndarray, p: np.ndarray, q: np.ndarray) -> float:
     """Return the area under ``min(p, q)`` on the grid ``x`` (trapezoid rule).
 
     For two probability densities this is ``1 - total variation distance``: 1 when the two
-    output distributions are identical, 0 when they never overlap. Used by notebook 01 for the
-    overlap plots and the ``overlap_area`` result.
+    output distributions are identical, 0 when they never overlap.
     """
     x = _as_grid(x, "x")
     p = _as_density(p, x.size, "p")
@@ -111,7 +110,7 @@ def overlap(
     the overlap area (computed on the whole grid);
     dotted vertical lines mark the noiseless answers ``true_values`` if given. ``xlim``
     defaults to the part of the grid where either density exceeds 1% of its peak. Returns
-    the overlap area (see :func:`overlap_area`). Used by notebook 01 (overlap grid, slider).
+    the overlap area (see :func:`overlap_area`).
     """
     area = overlap_area(x, p1, p2)
     if len(labels) != 2:
@@ -152,7 +151,7 @@ def overlap_grid(
     """Return a grid of overlap panels, one per epsilon (see :func:`overlap`).
 
     ``densities(eps)`` must return ``(x, p1, p2)``. Each panel is titled with its epsilon and
-    overlap area; only the first panel carries a legend. Used by notebook 01, step 4.
+    overlap area; only the first panel carries a legend.
     """
     eps = _check_epsilons(epsilons)
     fig, axes = _grid(len(eps), ncols, panel_size)
@@ -184,7 +183,6 @@ def privacy_loss_grid(
     panel title states what notebook 01 asserts: the largest lower bound (≤ ε for an ε-DP
     mechanism) and the smallest upper bound (≥ −ε). The raw largest |log ratio| is not
     shown: it exceeds ε by sampling error alone. A shared legend sits below the panels.
-    Used by notebook 01, step 6.
     """
     eps = _check_epsilons(epsilons)
     if empirical is not None and len(empirical) != len(eps):
@@ -251,7 +249,7 @@ def exp_vs_linear(
     Left: e^ε and 1+ε for ε in [0, eps_max] (close for small ε). Right: the guarantee after k
     mechanisms with ``per_query_epsilon`` each: multiplying e^ε factors gives exactly
     e^{kε} (so budgets simply add up in the exponent), while the naive linear reading 1+kε
-    underestimates it. Used by notebook 01, step 5.
+    underestimates it.
     """
     if not (np.isfinite(eps_max) and eps_max > 0):
         raise ValueError(f"eps_max must be positive, got {eps_max}")
@@ -294,7 +292,6 @@ def loss_tail(
     Gaussian mechanism it is a straight line that leaves the band). Right: a histogram
     (log y axis) of ``loss_samples`` (privacy loss of sampled outputs) with the part above ε
     shaded; the title reports ``mass`` (probability that the loss exceeds ε) and ``delta``.
-    Used by notebook 01, step 7.
     """
     r = _as_grid(r, "r")
     loss = np.asarray(loss, dtype=float)
@@ -366,7 +363,6 @@ def utility(
 
     ``mae[n]`` holds the measured error for each epsilon (markers); ``expected[n]`` the
     theoretical value (dashed lines). ``reference=(value, label)`` adds a horizontal guide.
-    Used by notebook 01, step 8.
     """
     eps = np.asarray(epsilons, dtype=float)
     if eps.ndim != 1 or eps.size == 0 or np.any(eps <= 0):
@@ -410,7 +406,7 @@ def composition(
     accuracy (k·ε)-DP allows (``bound``) and chance level; a top axis shows the total budget
     k·ε. Left (if ``averages`` is given): one small panel per listed k with histograms of the
     attacker's average under D1 and D2 (``averages[k] = (avg_d1, avg_d2)``) and the decision
-    ``threshold``. Used by notebook 01, step 9.
+    ``threshold``.
     """
     ks_arr = np.asarray(ks, dtype=float)
     acc = np.asarray(accuracy, dtype=float)

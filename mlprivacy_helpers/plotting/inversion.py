@@ -53,7 +53,7 @@ def inversion_grid(
     With ``judge_predictions[e]`` (the judge's predicted digit for each inversion) every
     inversion carries the judge's label k in its top-left corner, green when k is the target
     digit, red otherwise (inside the image, so it cannot be read as the title of the row
-    below). Used by notebook 03, section "Measure the inversions".
+    below).
     """
     if not inversions:
         raise ValueError("inversions must not be empty")
@@ -104,7 +104,7 @@ def metrics_vs_epochs(
     Left: the attacked model's test accuracy and its mean confidence on its inversions.
     Right: the judge's accuracy on the inversions (with the ``chance`` level dashed) and the
     mean correlation of each inversion with its class-mean image. Epoch counts are spaced
-    evenly (0, 1, 2, 5, 10 would crowd a linear axis). Used by notebook 03.
+    evenly (0, 1, 2, 5, 10 would crowd a linear axis).
     """
     n = len(epochs)
     series = {
@@ -150,7 +150,7 @@ def start_comparison(
     that differs per target (a real digit of another class) gets a row of its own, each
     target's start above its inversion. Inversions are titled with the target and the
     attacked model's confidence for it, red when below ``min_confidence`` (the attack did not
-    get there). Used by notebook 03, section "Where to start".
+    get there).
     """
     if not starts:
         raise ValueError("starts must not be empty")
@@ -220,7 +220,7 @@ def faces_grid(
     its corner, green when it is the right person, red otherwise. With ``stretch`` (the
     default) each inversion is drawn contrast-stretched to its own minimum and maximum (the
     raw inversions are faint: MIFace from zeros only raises a few pixels); training images
-    are drawn as they are. Used by notebook 03, section "From digits to faces".
+    are drawn as they are.
     """
     inv = _as_images(inversions, "inversions")
     if stretch:
@@ -288,8 +288,7 @@ def metrics_vs_epsilon(
     ``epsilons[model]`` lists the ε of each trained model, ``math.inf`` for the non-private
     one; ``metrics[model][name]`` one value per model, in the same order; ``chance[model]
     [name]`` an optional dashed reference line. Models are placed by decreasing privacy
-    (smallest ε left, non-private "∞" right), evenly spaced. Used by notebook 03, section
-    "Does DP-SGD stop it?".
+    (smallest ε left, non-private "∞" right), evenly spaced.
     """
     if not epsilons:
         raise ValueError("epsilons must not be empty")

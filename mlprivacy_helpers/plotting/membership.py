@@ -23,7 +23,7 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str = "") -> 
     """Return a 1x2 figure: train vs test accuracy, and train vs test loss, per epoch.
 
     Reads the inference-mode metrics ``mia_{train,test}_{accuracy,loss}`` that
-    :class:`mlprivacy_helpers.membership.EpochAttackCallback` writes. Used by notebook 02.
+    :class:`mlprivacy_helpers.membership.EpochAttackCallback` writes.
     """
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, metric in zip(axes, ("accuracy", "loss"), strict=True):
@@ -52,7 +52,6 @@ def auc_by_slice(
 
     ``labels`` names the slices; ``aucs_by_attack`` maps an attack name to one AUC per
     slice (NaN where that attack was not run). A dashed line marks chance (0.5).
-    Used by notebook 02.
     """
     if not labels:
         raise ValueError("labels must name at least one slice")
@@ -92,7 +91,7 @@ def auc_vs_epoch(
     """Return a 1x2 figure: attack AUC per epoch, and the train-test accuracy gap per epoch.
 
     ``attack_keys`` maps a legend label to a history key (default: the logistic regression
-    and threshold AUCs written by ``EpochAttackCallback``). Used by notebook 02.
+    and threshold AUCs written by ``EpochAttackCallback``).
     """
     if attack_keys is None:
         attack_keys = {
@@ -124,8 +123,7 @@ def auc_vs_epoch(
 def roc_overlay(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str = "") -> Figure:
     """Return one ROC plot with a curve per entry of ``curves`` (name -> (fpr, tpr)).
 
-    The legend gives each curve's AUC. Used by notebook 02 to overlay the non-private
-    and DP-SGD models' best attacks.
+    The legend gives each curve's AUC.
     """
     if not curves:
         raise ValueError("curves must hold at least one (fpr, tpr) pair")
@@ -149,7 +147,7 @@ def side_by_side(
 ) -> Figure:
     """Return a figure with one bar panel per metric, one bar per model, values annotated.
 
-    ``metrics`` maps a metric name to ``{model name: value}``. Used by notebook 02.
+    ``metrics`` maps a metric name to ``{model name: value}``.
     """
     if not metrics:
         raise ValueError("metrics must hold at least one metric")
