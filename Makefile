@@ -26,7 +26,7 @@ ifneq ($(strip $(MLPRIVACY_DATA)),)
 export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
 endif
 
-.PHONY: test test-seeds test-browser test-pages update-expected run web-assets lab lab-learner \
+.PHONY: test test-notebook test-seeds test-browser test-pages update-expected run web-assets lab lab-learner \
 	learner data kit install-kit test-kit clean distclean \
 	venv check-platforms wheelhouse
 
@@ -68,6 +68,21 @@ test: lint $(STAMP)
 	$(BIN)/python -m pytest tests notebooks build/test-learner --nbval-lax --nbval-cell-timeout=900 \
 		-p no:cacheprovider -ra --durations=8
 	$(BIN)/mlprivacy-check-results build/test-results
+
+# One notebook and its learner edition under nbval (quick profile, seed 0, the model cache in
+# TEST_MODEL_CACHE or a temporary folder), then its numbers against its part of the baseline.
+# The GitHub workflow runs one job per notebook with it; `make test` runs them all.
+# make test-notebook NOTEBOOK=notebooks/02_membership_inference_cifar10.ipynb
+test-notebook: $(STAMP)
+	@test -f "$(NOTEBOOK)" || { echo "usage: make test-notebook NOTEBOOK=notebooks/NN_name.ipynb"; exit 2; }
+	@rm -rf build/test-results/$(basename $(notdir $(NOTEBOOK))).json
+	$(BIN)/mlprivacy-learner --expect-not-attempted --out build/test-learner $(NOTEBOOK)
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
+	MLPRIVACY_RESULTS="$(CURDIR)/build/test-results" \
+	$(BIN)/python -m pytest $(NOTEBOOK) build/test-learner/$(notdir $(NOTEBOOK)) --nbval-lax \
+		--nbval-cell-timeout=900 -p no:cacheprovider -ra
+	$(BIN)/mlprivacy-check-results build/test-results --only $(basename $(notdir $(NOTEBOOK)))
 
 # The learner edition: every notebook with its solution cells replaced by `name = None` stubs
 # and collapsed "Show solution" blocks, in build/learner/ (mlprivacy-learner, nbformat only).

@@ -22,7 +22,7 @@ commit it first checks that three times their spread fits within every key's tol
 names the keys whose floor in the schema must grow when it does not.
 
 Usage:
-    mlprivacy-check-results RESULTS_DIR [--expected FILE]
+    mlprivacy-check-results RESULTS_DIR [--expected FILE] [--only NOTEBOOK ...]
     mlprivacy-check-results --update RESULTS_DIR [RESULTS_DIR ...] [--expected FILE]
 """
 
@@ -226,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results", nargs="+", type=Path, help="results folder(s)")
     parser.add_argument("--expected", type=Path, default=DEFAULT_EXPECTED)
     parser.add_argument("--update", action="store_true", help="rewrite the baseline")
+    parser.add_argument(
+        "--only", nargs="+", metavar="NOTEBOOK", help="compare these notebooks (file stems) only"
+    )
     args = parser.parse_args(argv)
     runs = [load_results(folder) for folder in args.results]
     if args.update:
@@ -240,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(runs) != 1:
         parser.error("compare takes one results folder")
     expected = json.loads(args.expected.read_text())
+    if args.only:
+        unknown = sorted(set(args.only) - set(expected))
+        if unknown:
+            parser.error(f"not in the baseline: {unknown}")
+        expected = {name: expected[name] for name in args.only}
     rows = compare(expected, runs[0])
     bad = [r for r in rows if not r[5]]
     if not bad:

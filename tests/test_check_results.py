@@ -113,6 +113,13 @@ def test_command_line_update_then_check(tmp_path, capsys, monkeypatch):
     assert check_results.main([str(folder), "--expected", str(baseline)]) == 1
     out = capsys.readouterr().out
     assert "auc" in out and "make update-expected" in out
+    # --only: one notebook's results against its part of the baseline (a CI matrix job).
+    baseline.write_text(json.dumps({**json.loads(baseline.read_text()), "03_y": {"n": 1}}))
+    (folder / "02_x.json").write_text(json.dumps(nested))
+    assert check_results.main([str(folder), "--expected", str(baseline)]) == 1  # 03_y missing
+    assert check_results.main([str(folder), "--expected", str(baseline), "--only", "02_x"]) == 0
+    with pytest.raises(SystemExit):
+        check_results.main([str(folder), "--expected", str(baseline), "--only", "09_z"])
 
 
 def test_the_committed_baseline_passes_against_itself_with_the_real_schemas(tmp_path):
