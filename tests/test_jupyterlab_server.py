@@ -79,7 +79,7 @@ def test_a_folder_the_user_names_is_served_instead_of_the_default(tmp_path):
 
 
 def test_the_served_notebooks_are_signed_so_the_server_does_not_call_them_untrusted(tmp_path):
-    import lab
+    from mlprivacy_build import lab
 
     folder = tmp_path / "served"
     folder.mkdir()
