@@ -1,7 +1,8 @@
 """The Keras models the notebooks attack. Each builder returns a new, uncompiled model.
 
-The architectures follow the original blog posts so that their numbers can be compared;
-the notebooks compile them (optimizer, loss) in plain sight.
+The architectures follow the original blog posts so that their numbers can be compared.
+Notebook 03 compiles its models (optimizer, loss) in plain sight; the CIFAR-10 CNN is compiled by
+:mod:`mlprivacy_helpers.recipes`, whose code notebook 02 shows and notebook 04 reuses.
 """
 
 from __future__ import annotations

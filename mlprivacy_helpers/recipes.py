@@ -1,0 +1,71 @@
+"""The CIFAR-10 training recipes: the CNN to attack, compiled as notebook 02 trains it.
+
+Notebook 02 shows these functions' code where it first trains each model; notebook 04 trains
+its target and reference models with the same recipes, so the two notebooks cannot drift
+apart. Each call returns a new, compiled model.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import tensorflow as tf
+
+from .dp_sgd.poisson import PoissonDPModel, poisson_dp_cifar10_cnn
+from .models import cifar10_cnn
+
+
+def _check_learning_rate(learning_rate: float) -> float:
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float):
+        raise TypeError(f"learning_rate must be a number, got {type(learning_rate).__name__}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+    return float(learning_rate)
+
+
+def compiled_cifar10_cnn(learning_rate: float) -> tf.keras.Model:
+    """Return a new CIFAR-10 CNN (:func:`~mlprivacy_helpers.models.cifar10_cnn`) compiled
+    with Adam at ``learning_rate`` and cross-entropy on its logits (accuracy as metric)."""
+    model = cifar10_cnn()
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(_check_learning_rate(learning_rate)),
+        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def compiled_poisson_dp_cifar10_cnn(
+    l2_norm_clip: float,
+    noise_multiplier: float,
+    expected_batch_size: int,
+    sampling_seed: int,
+    learning_rate: float,
+) -> PoissonDPModel:
+    """Return the same CNN trained by DP-SGD with Poisson sampling, compiled like the plain one.
+
+    Each example's gradient is clipped to ``l2_norm_clip``, Gaussian noise of standard
+    deviation ``noise_multiplier * l2_norm_clip`` is added to each batch's sum, and each
+    batch takes every training example with probability ``expected_batch_size / n``, drawn
+    from ``sampling_seed`` (:class:`~mlprivacy_helpers.dp_sgd.poisson.PoissonDPModel`).
+    """
+    model = poisson_dp_cifar10_cnn(
+        l2_norm_clip, noise_multiplier, expected_batch_size, sampling_seed=sampling_seed
+    )
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(_check_learning_rate(learning_rate)),
+        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def source(recipe: Callable[..., Any]) -> Any:
+    """Return a recipe's source code as an IPython ``Code`` object (shown highlighted)."""
+    if not callable(recipe):
+        raise TypeError(f"recipe must be a function, got {type(recipe).__name__}")
+    from IPython.display import Code
+
+    return Code(inspect.getsource(recipe), language="python")
