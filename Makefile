@@ -59,14 +59,20 @@ $(STAMP): requirements-lock.txt pyproject.toml
 # (mlprivacy-check-results): a library upgrade that moves an AUC fails here, not silently.
 # The learner editions (build/test-learner/, see `make learner`) run after the solved notebooks,
 # with the same model cache, and every exercise's checker must print "not attempted yet".
+# Two pytest-xdist workers (TEST_WORKERS=0: none) share the tests: each notebook and its learner
+# edition run on one worker, in that order (mlprivacy_build/pytest_notebook_groups.py). The
+# notebooks are handed out first, in the order given (worker 1: 01 then 03, worker 2: 02 then
+# 04); the unit tests fill the time left.
+TEST_WORKERS ?= 2
 test: lint $(STAMP)
 	@rm -rf build/test-results build/test-learner
 	$(BIN)/mlprivacy-learner --expect-not-attempted --out build/test-learner $(NOTEBOOKS)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
 	MLPRIVACY_RESULTS="$(CURDIR)/build/test-results" \
-	$(BIN)/python -m pytest tests notebooks build/test-learner --nbval-lax --nbval-cell-timeout=900 \
-		-p no:cacheprovider -ra --durations=8
+	$(BIN)/python -m pytest notebooks build/test-learner tests --nbval-lax --nbval-cell-timeout=900 \
+		-p no:cacheprovider -p mlprivacy_build.pytest_notebook_groups \
+		-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -ra --durations=8
 	$(BIN)/mlprivacy-check-results build/test-results
 
 # One notebook and its learner edition under nbval (quick profile, seed 0, the model cache in
