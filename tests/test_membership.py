@@ -290,10 +290,11 @@ def _small_attack_input(n: int = 120, seed: int = 0):
     )
 
 
-def _warnings_of_all_attacks(context) -> list:
+def _warnings_of_all_attacks() -> list[warnings.WarningMessage]:
+    """Every warning that all of TF Privacy's attacks and their ε lower bounds raise."""
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        with context(), membership.seeded_numpy(0):
+        with membership.seeded_numpy(0):
             results = mia.run_attacks(
                 _small_attack_input(),
                 SlicingSpec(entire_dataset=True),
@@ -301,18 +302,43 @@ def _warnings_of_all_attacks(context) -> list:
             )
             for r in results.single_attack_results:
                 r.get_epsilon_lower_bound()
-            warnings.warn("an unrelated warning", UserWarning, stacklevel=1)
-    return [str(w.message) for w in seen]
+    return seen
+
+
+def _raise_again(warning: warnings.WarningMessage) -> None:
+    """Raise a recorded warning again the way it was raised the first time."""
+    message = str(warning.message)
+    if warning.category is RuntimeWarning and message.startswith("divide by zero encountered"):
+        np.divide(np.ones(1), np.zeros(1))  # NumPy's floating-point error, ruled by np.errstate
+    elif warning.category is RuntimeWarning and message.startswith("invalid value encountered"):
+        np.divide(np.zeros(1), np.zeros(1))
+    else:
+        warnings.warn_explicit(message, warning.category, warning.filename, warning.lineno)
 
 
 def test_known_attack_warnings_are_hidden_and_others_are_not():
-    import contextlib
-
-    plain = _warnings_of_all_attacks(contextlib.nullcontext)
-    quiet = _warnings_of_all_attacks(membership.known_attack_warnings_ignored)
-    # Without the context the attacks do raise these warnings (so the filter means something).
-    assert any("fits failed" in m for m in plain) and any("divide by zero" in m for m in plain)
-    assert quiet == ["an unrelated warning"], quiet
+    raised = _warnings_of_all_attacks()
+    messages = [str(w.message) for w in raised]
+    # The attacks do raise these warnings (so the filter means something).
+    assert any("fits failed" in m for m in messages), messages
+    assert any("divide by zero" in m for m in messages), messages
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        with membership.known_attack_warnings_ignored():
+            for warning in raised:
+                _raise_again(warning)
+            warnings.warn("an unrelated warning", UserWarning, stacklevel=1)
+            np.multiply(np.full(1, 1e308), 10.0)  # overflow: not one of the known warnings
+    assert [str(w.message) for w in shown] == [
+        "an unrelated warning",
+        "overflow encountered in multiply",
+    ]
+    # Outside the block every warning shows again.
+    with warnings.catch_warnings(record=True) as after:
+        warnings.simplefilter("always")
+        for warning in raised:
+            _raise_again(warning)
+    assert len(after) == len(raised)
 
 
 def test_membership_scores_are_the_members_then_the_non_members(sliced_results):
