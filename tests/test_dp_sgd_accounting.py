@@ -9,6 +9,7 @@ import sys
 
 import dp_accounting
 import pytest
+from dp_accounting import pld
 from tensorflow_privacy.privacy.analysis import compute_dp_sgd_privacy_lib as tfp_lib
 
 from mlprivacy_helpers import dp_sgd as pa
@@ -159,6 +160,18 @@ def test_person_level_epsilon_grows_with_the_number_of_images(accountant):
     ]
     assert eps == sorted(eps) and eps[0] < eps[-1]
     assert all(math.isfinite(e) for e in eps)
+
+
+def test_a_coarser_pld_grid_is_an_upper_bound_within_steps_times_the_grid():
+    event = pa.poisson_dp_sgd_event(1.0, 0.5, 50)
+    library = pld.PLDAccountant().compose(event).get_epsilon(1e-6)  # dp_accounting's default
+    assert pa.epsilon(event, 1e-6, "pld") == library
+    coarse = pa.epsilon(event, 1e-6, "pld", pld_discretization=1e-3)
+    assert library <= coarse <= library + 50 * 1e-3
+    with pytest.raises(ValueError, match="pld_discretization"):
+        pa.epsilon(event, 1e-6, "pld", pld_discretization=0.0)
+    with pytest.raises(TypeError, match="pld_discretization"):
+        pa.epsilon(event, 1e-6, "pld", pld_discretization="1e-3")
 
 
 def test_group_accounting_refuses_bad_groups():
