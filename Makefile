@@ -22,6 +22,11 @@ PIP_DEPS := $(if $(filter Darwin,$(shell uname -s)),--no-deps)
 # Quieter TensorFlow C++ logging; a relative MLPRIVACY_DATA is made absolute because
 # notebooks run with notebooks/ as their working directory.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# One OpenBLAS thread per process (NumPy's and SciPy's; TensorFlow does not use it): the
+# notebooks' BLAS work is small (TF Privacy's attack classifiers, eigenfaces), and there extra
+# threads cost more than they give. Notebook 02's per-epoch attacks: 0.7-3.2 s an epoch with
+# two threads, 0.7-0.85 s with one. Set OPENBLAS_NUM_THREADS to override.
+export OPENBLAS_NUM_THREADS ?= 1
 ifneq ($(strip $(MLPRIVACY_DATA)),)
 export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
 endif
@@ -61,8 +66,8 @@ $(STAMP): requirements-lock.txt pyproject.toml
 # with the same model cache, and every exercise's checker must print "not attempted yet".
 # Two pytest-xdist workers (TEST_WORKERS=0: none) share the tests: each notebook and its learner
 # edition run on one worker, in that order (mlprivacy_build/pytest_notebook_groups.py). The
-# notebooks are handed out first, in the order given (worker 1: 01 then 03, worker 2: 02 then
-# 04); the unit tests fill the time left.
+# notebooks are handed out first, in the order given, to whichever worker is free; the unit
+# tests fill the time left.
 TEST_WORKERS ?= 2
 test: lint $(STAMP)
 	@rm -rf build/test-results build/test-learner

@@ -26,11 +26,12 @@ def _check_learning_rate(learning_rate: float) -> float:
 
 
 def compiled_cifar10_cnn(learning_rate: float) -> tf.keras.Model:
-    """Return a new CIFAR-10 CNN (:func:`~mlprivacy_helpers.models.cifar10_cnn`) compiled
-    with Adam at ``learning_rate`` and cross-entropy on its logits (accuracy as metric)."""
+    """Return a new CIFAR-10 CNN (models.cifar10_cnn) compiled with Adam at learning_rate
+    and the cross-entropy of its logits as the loss, accuracy as the metric."""
+    learning_rate = _check_learning_rate(learning_rate)
     model = cifar10_cnn()
     model.compile(
-        optimizer=tf.keras.optimizers.Adam(_check_learning_rate(learning_rate)),
+        optimizer=tf.keras.optimizers.Adam(learning_rate),
         loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -46,16 +47,17 @@ def compiled_poisson_dp_cifar10_cnn(
 ) -> PoissonDPModel:
     """Return the same CNN trained by DP-SGD with Poisson sampling, compiled like the plain one.
 
-    Each example's gradient is clipped to ``l2_norm_clip``, Gaussian noise of standard
-    deviation ``noise_multiplier * l2_norm_clip`` is added to each batch's sum, and each
-    batch takes every training example with probability ``expected_batch_size / n``, drawn
-    from ``sampling_seed`` (:class:`~mlprivacy_helpers.dp_sgd.poisson.PoissonDPModel`).
+    Each example's gradient is clipped to l2_norm_clip, Gaussian noise of standard deviation
+    noise_multiplier * l2_norm_clip is added to each batch's sum, and each batch takes every
+    training example with probability expected_batch_size / n, drawn from sampling_seed
+    (dp_sgd.PoissonDPModel).
     """
+    learning_rate = _check_learning_rate(learning_rate)
     model = poisson_dp_cifar10_cnn(
         l2_norm_clip, noise_multiplier, expected_batch_size, sampling_seed=sampling_seed
     )
     model.compile(
-        optimizer=tf.keras.optimizers.Adam(_check_learning_rate(learning_rate)),
+        optimizer=tf.keras.optimizers.Adam(learning_rate),
         loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
