@@ -13,6 +13,10 @@ between the two inversions. Run it alone on the machine so the timings are hones
 
 from __future__ import annotations
 
+# First: sets tf.keras to Keras 2 and TF Privacy's import switch before TensorFlow loads.
+import mlprivacy_helpers  # noqa: F401
+
+# isort: split
 import argparse
 import time
 

@@ -1,8 +1,10 @@
 """The workshop kit: one folder to copy to a USB stick, and the install from it (``make kit``).
 
-``build --dest KIT --platform P [P ...] [--pages DIR] [--models DIR]`` writes::
+``build --dest KIT --platform P [P ...] [--python X.Y ...] [--pages DIR] [--models DIR]``
+writes::
 
-    KIT/wheels/<platform>/   every pinned wheel (mlprivacy-platforms wheelhouse)
+    KIT/wheels/<platform>/   every pinned wheel for each Python (mlprivacy-platforms
+                             wheelhouse; pure-Python wheels once, shared by the Pythons)
     KIT/data/                mnist.npz, cifar10.npz, olivetti_faces.npz and SHA256SUMS
     KIT/pages/               the rendered notebooks (--pages: build/html of a quick `make run`)
     KIT/models/              a warm model cache (--models), with models/NOTE.md
@@ -36,8 +38,8 @@ LEARNER_README = """\
 # Workshop kit: install on your laptop, with no network
 
 You need: this folder (on the USB stick or copied to your disk), a clone of the course
-repository, Python 3.11, `make` (macOS: `xcode-select --install`; Windows: use WSL2), and
-about 4 GB of free disk space (the environment is about 3.2 GB).
+repository, Python {pythons}, `make` (macOS: `xcode-select --install`; Windows: use WSL2), and
+about 3 GB of free disk space for the environment.
 
 1. In the course repository, install everything from the kit, with no network:
 
@@ -56,7 +58,7 @@ about 4 GB of free disk space (the environment is about 3.2 GB).
 No laptop that works? Read along in `pages/index.html` in this folder (it opens in any
 browser, offline), or ask for the dev container / Binder link.
 
-Platforms in this kit: {platforms}.
+Platforms in this kit: {platforms}; Pythons: {pythons}.
 """
 
 MODELS_NOTE = """\
@@ -74,16 +76,28 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
-def build(dest: Path, platform_names: list[str], pages: Path | None, models: Path | None) -> int:
-    """Write the kit into ``dest``; return the exit status (0 when every part is there)."""
+def build(
+    dest: Path,
+    platform_names: list[str],
+    pages: Path | None,
+    models: Path | None,
+    pythons: list[str] | None = None,
+) -> int:
+    """Write the kit into ``dest`` with wheels for each platform and Python (default: all of
+    ``platforms.PYTHONS``); return the exit status (0 when every part is there)."""
     unknown = [p for p in platform_names if p not in platforms.TARGETS]
     if unknown:
         print(f"kit: unknown platform(s) {unknown}; choose from {', '.join(platforms.TARGETS)}")
         return 2
+    pythons = list(pythons or platforms.PYTHONS)
+    unknown = [p for p in pythons if p not in platforms.PYTHONS]
+    if unknown:
+        print(f"kit: unknown Python(s) {unknown}; choose from {', '.join(platforms.PYTHONS)}")
+        return 2
     dest.mkdir(parents=True, exist_ok=True)
     for name in platform_names:
-        print(f"==> wheels for {name}", flush=True)
-        if platforms.wheelhouse(name, dest / "wheels" / name):
+        print(f"==> wheels for {name}, Python {', '.join(pythons)}", flush=True)
+        if platforms.wheelhouse(name, dest / "wheels" / name, pythons):
             return 1
     print("==> datasets", flush=True)
     fetched = data.fetch_all()
@@ -105,7 +119,9 @@ def build(dest: Path, platform_names: list[str], pages: Path | None, models: Pat
         note = MODELS_NOTE.format(size=_size(dest / "models") / 1e6)
         (dest / "models" / "NOTE.md").write_text(note)
     (dest / "README.md").write_text(
-        LEARNER_README.format(kit=dest.resolve(), platforms=", ".join(platform_names))
+        LEARNER_README.format(
+            kit=dest.resolve(), platforms=", ".join(platform_names), pythons=" or ".join(pythons)
+        )
     )
     print(f"==> kit in {dest.resolve()}")
     for part in ("wheels", "data", "pages", "models"):
@@ -146,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="write the kit")
     b.add_argument("--dest", type=Path, default=ROOT / "build" / "kit")
     b.add_argument("--platform", nargs="+", default=None, help="default: this machine's")
+    b.add_argument("--python", nargs="+", default=None, help="default: 3.11, 3.12 and 3.13")
     b.add_argument("--pages", type=Path, default=None, help="rendered pages (build/html)")
     b.add_argument("--models", type=Path, default=None, help="a model cache to include")
     i = sub.add_parser("install", help="set this checkout up from a kit (after make venv)")
@@ -153,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "build":
         names = args.platform or [platforms.host_target()]
-        return build(args.dest, names, args.pages, args.models)
+        return build(args.dest, names, args.pages, args.models, args.python)
     return install(args.kit)
 
 

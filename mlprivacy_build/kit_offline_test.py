@@ -1,7 +1,7 @@
 """The workshop kit, tried as on a learner's laptop with no network (``make test-kit``).
 
-1. builds a kit from this checkout (``make kit PAGES=0``: wheels for this machine and the
-   datasets, from ``MLPRIVACY_DATA`` when set);
+1. builds a kit from this checkout (``make kit PAGES=0``: wheels for this machine and this
+   environment's Python, and the datasets, from ``MLPRIVACY_DATA`` when set);
 2. clones the repository's committed state into a fresh folder;
 3. with the network cut off (``unshare -n``, loopback only, so it must run as root on Linux), runs
    ``make install-kit KIT=...`` in the clone, with empty per-user cache and config folders
@@ -98,12 +98,16 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work.resolve()
     shutil.rmtree(work, ignore_errors=True)
     kit, clone, home = work / "kit", work / "clone", work / "home"
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
     times = {}
     try:
         times["build the kit"] = step(
-            "build the kit", ["make", "-C", str(ROOT), "kit", f"KIT={kit}", "PAGES=0"]
+            "build the kit",
+            ["make", "-C", str(ROOT), "kit", f"KIT={kit}", "PAGES=0", f"PYTHONS={python}"],
         )
         times["clone"] = step("clone", ["git", "clone", "--quiet", str(ROOT), str(clone)])
+        # The clone's `make venv` must use this Python, the one the kit's wheels are for.
+        env_python = [f"PYTHON={sys.base_prefix}/bin/python{python}"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLPRIVACY_")}
         env.update(
             XDG_CACHE_HOME=str(home / "cache"),
@@ -116,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         offline = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "offline"]
         times["install from the kit, offline"] = step(
             "install from the kit, offline",
-            [*offline, "make", "-C", str(clone), "install-kit", f"KIT={kit}"],
+            [*offline, "make", "-C", str(clone), "install-kit", f"KIT={kit}", *env_python],
             env=env,
         )
         times["notebook 01 and 02's data, offline"] = step(

@@ -8,6 +8,13 @@ with a model cache), ``cache``, ``dp_sgd`` (fast clipping, Poisson sampling, acc
 ``audit`` (empirical checks of DP guarantees, the one-run audit), ``exercises`` (the
 exercise checker), ``results`` (the notebooks' JSON numbers) and ``plotting``. Submodules
 are imported on use, so ``import mlprivacy_helpers`` stays cheap (no TensorFlow import).
+
+Importing the package first sets the two switches the stack needs before TensorFlow loads
+(``stack``: ``tf.keras`` as Keras 2, TF Privacy's ``skip_tf_privacy_import``).
 """
+
+from . import stack as _stack
+
+_stack.configure()
 
 __version__ = "0.1.0"

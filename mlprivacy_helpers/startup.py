@@ -1,14 +1,16 @@
 """Import the libraries the notebooks teach without their known, harmless start-up noise.
 
-On a laptop without a GPU, importing TensorFlow 2.15 prints C++ log lines such as
-``Unable to register cuDNN factory`` (a known TensorFlow 2.15 bug: the CUDA plugins
-register twice), ``Could not find cuda drivers`` and ``Could not find TensorRT``; a
-``google.api_core`` dependency warns that Google will stop supporting Python 3.11; and
-IBM ART warns ``PyTorch not found`` because it also supports PyTorch. In JupyterLab each of
-these appears as a red stderr box that looks like a failure. :func:`import_quietly` imports
-a module once with exactly those messages removed; every other message is passed through,
-so a real problem still shows. A later ``import tensorflow as tf`` then finds the module
-already imported and prints nothing.
+On a laptop without a GPU, importing TensorFlow 2.21 prints C++ log lines such as ``Could
+not find cuda drivers`` (twice), ``All log messages before absl::InitializeLog() is called
+are written to STDERR`` and the CPU-instructions notice, and the first use of its devices
+prints ``failed call to cuInit`` (an ``E``-level line: there is no CUDA driver); TensorFlow
+2.15 printed ``Unable to register cuDNN factory`` and ``Could not find TensorRT`` instead;
+and IBM ART warns ``PyTorch not found`` because it also supports PyTorch. In JupyterLab each
+of these appears as a red stderr box that looks like a failure. :func:`import_quietly`
+imports a module once with exactly those messages removed; every other message is passed
+through, so a real problem still shows. For TensorFlow it also lists the devices inside the
+filter, so that the ``cuInit`` line comes (and goes) then rather than under a later cell. A
+later ``import tensorflow as tf`` then finds the module already imported and prints nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 # C++ log lines (written straight to file descriptor 2) that a CPU-only machine always
-# prints while TensorFlow 2.15 loads. Each pattern matches one understood message.
+# prints while TensorFlow loads (2.21; the first three were 2.15's) and first looks for its
+# devices. Each pattern matches one understood message.
 KNOWN_NATIVE_STARTUP_LINES: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p)
     for p in (
@@ -33,13 +36,15 @@ KNOWN_NATIVE_STARTUP_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"oneDNN custom operations are on\. You may see slightly different numerical results",
         r"This TensorFlow binary is optimized to use available CPU instructions",
         r"^To enable the following instructions: .* rebuild TensorFlow",
+        r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
+        r"STDERR$",
+        r"cuda_platform\.cc:\d+\] failed call to cuInit: .*CUDA error: Failed call to cuInit: "
+        r"(UNKNOWN ERROR \(303\)|CUDA_ERROR_NO_DEVICE|CUDA_ERROR_NOT_FOUND)",
     )
 )
 
 # Python warnings raised while these libraries are imported: (message regex, category).
 KNOWN_IMPORT_WARNINGS: tuple[tuple[str, type[Warning]], ...] = (
-    # google.api_core (pulled in by TensorFlow's dependencies) on Python 3.11.
-    (r"You are using a Python version .* which Google will stop supporting", FutureWarning),
     # ART's certification module, which needs PyTorch; the notebooks do not use it.
     (r"PyTorch not found\. Not importing DeepZ", UserWarning),
 )
@@ -90,4 +95,8 @@ def import_quietly(*module_names: str) -> None:
             for message, category in KNOWN_IMPORT_WARNINGS:
                 warnings.filterwarnings("ignore", message=message, category=category)
             with _filtered_native_stderr(KNOWN_NATIVE_STARTUP_LINES):
-                importlib.import_module(name)
+                module = importlib.import_module(name)
+                if name == "tensorflow":
+                    # The first device lookup prints the cuInit line on a machine without
+                    # CUDA; do it here, filtered, instead of under the first cell that runs an op.
+                    module.config.list_physical_devices()

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Used by `make venv`: exit 0 if "$1" is a Python 3.11 (3.11.5 or newer), else say exactly how
-# to get one and exit 1. TensorFlow 2.15, which TF Privacy 0.8.12 needs, has wheels for
-# Python 3.9 to 3.11 only, and the lock needs 3.11.5+ (soupsieve), so a laptop's default
-# Python 3.12 or 3.13 cannot install it.
+# Used by `make venv`: exit 0 if "$1" is a Python 3.11 (3.11.5 or newer), 3.12 or 3.13, else
+# say exactly how to get one and exit 1. The lock pins the same versions for all three
+# (TensorFlow 2.21); it needs 3.11.5+ (soupsieve), and TensorFlow 2.21 has no wheels for 3.14.
 python="$1"
 found=""
 if [ -n "$python" ] && command -v "$python" >/dev/null 2>&1; then
-  if "$python" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) and sys.version_info >= (3, 11, 5) else 1)' 2>/dev/null; then
+  if "$python" -c 'import sys; sys.exit(0 if (3, 11, 5) <= sys.version_info[:3] and sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null; then
     exit 0
   fi
   found=$("$python" -c 'import sys; print(sys.version.split()[0])' 2>/dev/null || echo "unknown version")
@@ -16,26 +15,25 @@ else
 fi
 cat >&2 <<MSG
 
-This project needs Python 3.11 (3.11.5 or newer): TensorFlow 2.15, which TF Privacy 0.8.12
-needs, has no wheels for Python 3.12 or 3.13. Here $found.
-Get a Python 3.11 in one of these ways (none changes your system's default python), then
-run make again:
+This project needs Python 3.11 (3.11.5 or newer), 3.12 or 3.13: TensorFlow 2.21 has wheels
+for those. Here $found.
+Get one in one of these ways (none changes your system's default python), then run make
+again:
 
   uv (fastest; https://docs.astral.sh/uv/ to install uv itself):
-      uv python install 3.11
-      make venv PYTHON="\$(uv python find 3.11)"       # make also finds it by itself
+      uv python install 3.13
+      make venv                                          # make finds uv's Python by itself
 
   pyenv:
-      pyenv install 3.11
-      make venv PYTHON="\$(pyenv root)/versions/\$(pyenv latest 3.11)/bin/python"
+      pyenv install 3.13
+      make venv                                          # make finds pyenv's versions too
 
   conda / mamba (see "The conda route" in README.md for the whole environment):
-      conda create -n py311 python=3.11
-      make venv PYTHON="\$(conda run -n py311 which python)"
+      conda create -n py313 python=3.13
+      make venv PYTHON="\$(conda run -n py313 which python)"
 
-  Debian/Ubuntu packages, where the release has them: sudo apt-get install python3.11 python3.11-venv
-  Homebrew (macOS):                                  brew install python@3.11
-
-Windows: use WSL2 (Ubuntu) and follow the Linux steps; see README.md.
+  Debian/Ubuntu packages, where the release has them: sudo apt-get install python3.12 python3.12-venv
+  Homebrew (macOS):                                  brew install python@3.13
+  Windows (native or WSL2): the python.org installer for 3.13, or uv; see README.md.
 MSG
 exit 1

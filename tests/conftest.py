@@ -6,7 +6,12 @@ import os
 
 import pytest
 
+import mlprivacy_helpers.stack
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Before any test module imports TensorFlow or TF Privacy: tf.keras as Keras 2 and TF Privacy's
+# import switch (what `import mlprivacy_helpers` does in the notebooks).
+mlprivacy_helpers.stack.configure()
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 """The dev container (a learner with no working install, GitHub Codespaces or VS Code).
 
 No container engine runs on the test machines, so the container itself is not started here;
-this checks what can be checked: the file parses, it uses Python 3.11, its commands are
+this checks what can be checked: the file parses, it uses Python 3.13, its commands are
 make targets that exist and that README.md gives, and it forwards the port it tells
 learners to use.
 """
@@ -22,8 +22,8 @@ def _make_targets(command: str) -> list[str]:
     return [m.group(1) for m in re.finditer(r"\bmake ([a-z][\w-]*)", command)]
 
 
-def test_the_container_uses_python_3_11_and_builds_the_environment_and_data():
-    assert re.search(r"python:[\w.-]*3\.11", CONFIG["image"]), CONFIG["image"]
+def test_the_container_uses_python_3_13_and_builds_the_environment_and_data():
+    assert re.search(r"python:[\w.-]*3\.13", CONFIG["image"]), CONFIG["image"]
     assert _make_targets(CONFIG["postCreateCommand"]) == ["venv", "data"]
     assert CONFIG["containerEnv"]["MLPRIVACY_PROFILE"] == "quick"
 

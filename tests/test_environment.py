@@ -25,18 +25,25 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def lock_pins() -> dict[str, str]:
+def lock_pins(name: str = "requirements-lock.txt") -> dict[str, str]:
     pins = {}
-    for raw in (ROOT / "requirements-lock.txt").read_text().splitlines():
+    for raw in (ROOT / name).read_text().splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         match = PIN.match(line)
-        assert match, f"requirements-lock.txt: not an exact pin: {line!r}"
-        name = normalise(match.group(1))
-        assert name not in pins, f"requirements-lock.txt pins {name} twice"
-        pins[name] = match.group(2) + (f" ; {match.group(3)}" if match.group(3) else "")
+        assert match, f"{name}: not an exact pin: {line!r}"
+        package = normalise(match.group(1))
+        assert package not in pins, f"{name} pins {package} twice"
+        pins[package] = match.group(2) + (f" ; {match.group(3)}" if match.group(3) else "")
     return pins
+
+
+def installed_pins() -> dict[str, str]:
+    """What `make venv` installs: the lock, then requirements-no-deps.txt (TF Privacy)."""
+    lock, no_deps = lock_pins(), lock_pins("requirements-no-deps.txt")
+    assert not set(lock) & set(no_deps), set(lock) & set(no_deps)
+    return {**lock, **no_deps}
 
 
 def environment_pins() -> tuple[list, dict[str, str]]:
@@ -60,7 +67,7 @@ def environment_pins() -> tuple[list, dict[str, str]]:
 def test_lock_and_environment_agree_on_every_version():
     lock = lock_pins()
     conda, env = environment_pins()
-    assert "python=3.11" in conda
+    assert "python=3.13" in conda
     only_lock = sorted(set(lock) - set(env))
     only_env = sorted(set(env) - set(lock))
     differ = {n: (lock[n], env[n]) for n in set(lock) & set(env) if lock[n] != env[n]}
@@ -73,7 +80,7 @@ def _notebook_version_checks() -> dict[str, dict[str, str]]:
     """Each notebook's ``config.check_versions({...})`` argument, read from its first cells."""
     checks = {}
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells[:3]:
+        for cell in nbformat.read(path, as_version=4).cells[:5]:
             for node in ast.walk(
                 ast.parse(cell.source) if cell.cell_type == "code" else ast.Module()
             ):
@@ -86,7 +93,7 @@ def _notebook_version_checks() -> dict[str, dict[str, str]]:
 
 
 def test_an_environment_built_from_the_lock_passes_every_notebooks_version_check():
-    lock = lock_pins()
+    lock = installed_pins()
     checks = _notebook_version_checks()
     assert len(checks) == len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
     for notebook, required in checks.items():
@@ -97,7 +104,7 @@ def test_an_environment_built_from_the_lock_passes_every_notebooks_version_check
 
 def test_every_library_the_packages_import_is_in_the_lock():
     owners = metadata.packages_distributions()
-    lock = lock_pins()
+    lock = installed_pins()
     for folder in ("mlprivacy_helpers", "mlprivacy_build"):
         for path in (ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
@@ -119,15 +126,18 @@ def test_every_library_the_packages_import_is_in_the_lock():
 
 def test_non_obvious_pins_are_explained():
     text = (ROOT / "requirements-lock.txt").read_text()
-    for name in ("tensorflow", "tensorflow-privacy", "scikit-learn"):
+    for name in ("tensorflow", "tf-keras", "keras", "numpy", "scikit-learn", "scipy", "pytest"):
         assert re.search(rf"^# {re.escape(name)}: .+", text, re.M), f"no comment for {name}"
+    no_deps = (ROOT / "requirements-no-deps.txt").read_text()
+    assert re.search(r"^# tensorflow-privacy: .+", no_deps, re.M)
+    assert list(lock_pins("requirements-no-deps.txt")) == ["tensorflow-privacy"]
 
 
 def test_platform_markers_only_where_explained():
     """A marker leaves a package out somewhere: each one needs its reason in a comment."""
     text = (ROOT / "requirements-lock.txt").read_text()
     marked = {name: v for name, v in lock_pins().items() if ";" in v}
-    assert set(marked) == {"appnope", "tensorflow-text"}, marked
+    assert set(marked) == {"appnope", "colorama", "overrides", "pywinpty"}, marked
     for name in marked:
         assert re.search(rf"^# {re.escape(name)}: .+", text, re.M), f"no comment for {name}"
 
@@ -158,15 +168,18 @@ def test_binder_builds_the_locked_environment_with_the_package(tmp_path):
         for line in _requirements(binder / "requirements.txt")
     }
     assert set(pins) == set(lock_pins())
-    # Then it runs postBuild from the repository root: it must install this checkout's package,
-    # editable and without touching the locked dependencies. A stand-in pip records the call.
+    # Then it runs postBuild from the repository root: it must install TF Privacy as `make venv`
+    # does (requirements-no-deps.txt, without dependencies) and this checkout's package,
+    # editable and without touching the locked dependencies. A stand-in pip records the calls.
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "pip").write_text(f'#!/bin/sh\necho "$PWD $*" >> {tmp_path}/calls\n')
     (fake / "pip").chmod(0o755)
     env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
     subprocess.run(["bash", str(binder / "postBuild")], cwd=ROOT, env=env, check=True)
-    (call,) = (tmp_path / "calls").read_text().splitlines()
-    cwd, *args = call.split()
-    assert Path(cwd) == ROOT and args[0] == "install"
-    assert "--no-deps" in args and args[args.index("-e") + 1] == "."
+    first, second = (call.split() for call in (tmp_path / "calls").read_text().splitlines())
+    for cwd, *args in (first, second):
+        assert Path(cwd) == ROOT and args[0] == "install" and "--no-deps" in args
+    assert "--ignore-requires-python" in first
+    assert first[first.index("-r") + 1] == "requirements-no-deps.txt"
+    assert second[second.index("-e") + 1] == "."

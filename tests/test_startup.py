@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,7 @@ def test_tensorflow_and_art_start_silently(tmp_path):
     )
     result = run_python(code, tmp_path, TF_CPP_MIN_LOG_LEVEL="0")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith("2.15")
+    assert result.stdout.strip() == metadata.version("tensorflow")
     assert result.stderr.strip() == "", f"unexpected start-up output:\n{result.stderr}"
 
 
@@ -90,3 +91,42 @@ def test_already_imported_module_is_left_alone():
 def test_bad_names(name, error):
     with pytest.raises(error):
         startup.import_quietly(name)
+
+
+TF_2_21_STARTUP = (
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1796550645.018692    6148 cudart_stub.cc:31] Could not find cuda drivers on "
+    "your machine, GPU will not be used.",
+    "I0000 00:00:1796550645.073324    6148 cpu_feature_guard.cc:227] This TensorFlow binary is "
+    "optimized to use available CPU instructions in performance-critical operations.",
+    "To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow "
+    "with the appropriate compiler flags.",
+    "E0000 00:00:1796550648.312731    6148 cuda_platform.cc:52] failed call to cuInit: INTERNAL: "
+    "CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
+)
+# Lines that look alike but say something else: they must still show.
+NEAR_MISSES = (
+    "E0000 00:00:1796550648.312731    6148 cuda_platform.cc:52] failed call to cuInit: INTERNAL: "
+    "CUDA error: Failed call to cuInit: CUDA_ERROR_OUT_OF_MEMORY",
+    "E0000 00:00:1796550648.312731    6148 cuda_executor.cc:9] failed to allocate 4.0G",
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR, "
+    "and 3 were dropped",
+)
+
+
+def known(line: str) -> bool:
+    return any(p.search(line) for p in startup.KNOWN_NATIVE_STARTUP_LINES)
+
+
+def test_tensorflow_2_21s_start_up_lines_are_known_and_their_look_alikes_are_not():
+    assert all(known(line) for line in TF_2_21_STARTUP)
+    assert not any(known(line) for line in NEAR_MISSES)
+
+
+def test_without_the_filter_tensorflow_prints_its_start_up_lines(tmp_path):
+    # The control for test_tensorflow_and_art_start_silently: the lines are really there.
+    code = "import tensorflow as tf\ntf.config.list_physical_devices()"
+    result = run_python(code, tmp_path, TF_CPP_MIN_LOG_LEVEL="0")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and all(known(line) for line in lines), result.stderr

@@ -130,7 +130,7 @@ def roc_overlay(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str 
     fig, ax = plt.subplots(figsize=(4.8, 4.6))
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="chance")
     for name, (fpr, tpr) in curves.items():
-        auc = float(np.trapz(tpr, fpr))
+        auc = float(np.trapezoid(tpr, fpr))
         ax.plot(fpr, tpr, lw=2, label=f"{name} (AUC {auc:.3f})")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
