@@ -140,6 +140,26 @@ def run_all_and_wait(page: Page, timeout_s: float) -> None:
     )
 
 
+def watch_for_progress_bars(page: Page) -> None:
+    """Record in the page whether a live progress bar (mlprivacy_helpers.progress) ever shows."""
+    page.evaluate(
+        """() => {
+            window.__mlprivacyProgressSeen = false;
+            new MutationObserver(() => {
+                if (document.querySelector('.jp-OutputArea .mlprivacy-progress progress')) {
+                    window.__mlprivacyProgressSeen = true;
+                }
+            }).observe(document.body, {subtree: true, childList: true});
+        }"""
+    )
+
+
+def shows_live_progress(path: Path) -> bool:
+    """Whether the notebook has a progress bar that runs even with a warm model cache."""
+    text = path.read_text()
+    return "progress.track(" in text or "progress.Progress(" in text
+
+
 def visible_problems(page: Page) -> list[str]:
     """Texts of every error or stderr output shown in the notebook (red boxes)."""
     return page.eval_on_selector_all(
@@ -225,7 +245,12 @@ def test_notebook_runs_in_jupyterlab(lab, browser, name):
     try:
         start = time.perf_counter()
         open_notebook(page, lab, name)
+        watch_for_progress_bars(page)
         run_all_and_wait(page, RUN_TIMEOUT_S)
+        if shows_live_progress(ROOT / "notebooks" / Path(name).name):
+            assert page.evaluate("window.__mlprivacyProgressSeen"), (
+                f"{name}: no live progress bar appeared during Run All"
+            )
         first = time.perf_counter() - start
         if learner:  # the same code as the solved notebook, which ran twice above: once here
             print(f"{name}: Run All {first:.1f} s")

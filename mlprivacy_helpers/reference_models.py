@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import audit, reference_attacks, training
+from .progress import Progress, format_seconds
 
 SEED_STRIDE = 1000  #: model ``k`` (from 0) trains with seed ``seed + SEED_STRIDE * (k + 1)``
 
@@ -77,6 +78,8 @@ def train_reference_models(
     :func:`training.train_cached` under ``name`` on the pool examples of its mask, plus
     :func:`random_label_images` of ``random_label_candidates`` (images, true labels) drawn
     with ``seed_k`` when given. ``y_pool`` holds integer labels, shape ``(n,)`` or ``(n, 1)``.
+    ``verbose``: show a progress bar over all models' epochs (in a notebook) that ends as
+    one line saying how many models were trained and how many came from the cache.
     Raises ``ValueError`` for mismatched shapes or an odd or too small ``n_models``.
     """
     y_pool = np.asarray(y_pool).reshape(-1)
@@ -87,6 +90,11 @@ def train_reference_models(
     in_masks = reference_attacks.reference_in_masks(n_models, len(x_pool), seed)
     seeds = tuple(int(seed) + SEED_STRIDE * (k + 1) for k in range(n_models))
     logits_pool, logits_population, counts, cached = [], [], [], []
+    bar = (
+        Progress(n_models * int(epochs), f"{n_models} reference models", "epochs")
+        if verbose
+        else None
+    )
     for k, seed_k in enumerate(seeds):
         x_train, y_train = x_pool[in_masks[k]], y_pool[in_masks[k]]
         if random_label_candidates is not None:
@@ -105,15 +113,18 @@ def train_reference_models(
             batch_size=batch_size,
             seed=seed_k,
             key_extra=key_extra,
+            progress=bar if bar is not None else False,
         )
         logits_pool.append(model.predict(x_pool, batch_size=1024, verbose=0))
         logits_population.append(model.predict(x_population, batch_size=1024, verbose=0))
         cached.append(bool(history["cached"]))
-        if verbose:
-            print(
-                f"reference model {k + 1}/{n_models} (from cache: {history['cached']}): "
-                f"{in_masks[k].sum()} pool images + {counts[-1]} with a random label"
-            )
+    if bar is not None:
+        bar.close(
+            f"{n_models} reference models ({n_models - sum(cached)} trained, {sum(cached)} from "
+            f"the model cache) in {format_seconds(bar.elapsed)}: each on "
+            f"{int(np.mean([m.sum() for m in in_masks]))} pool images + "
+            f"{int(np.mean(counts))} with a random label"
+        )
     return ReferenceModels(
         in_masks=in_masks,
         seeds=seeds,

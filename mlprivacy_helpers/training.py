@@ -24,6 +24,7 @@ from .cache import (
     store_entry,
 )
 from .config import set_seed
+from .progress import Progress
 from .results import to_jsonable
 
 
@@ -46,6 +47,31 @@ class EpochTimer(tf.keras.callbacks.Callback):
         stop = self._stop if self._stop is not None else time.perf_counter()
         if logs is not None:
             logs["epoch_seconds"] = stop - self._start
+
+
+class ProgressCallback(tf.keras.callbacks.Callback):
+    """Advance a :class:`~mlprivacy_helpers.progress.Progress` bar by one unit per epoch, in
+    steps of one batch (Keras' ``params["steps"]``), so that the estimate moves within an
+    epoch too. It records nothing, so it never enters a cache key."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__()
+        if not isinstance(progress, Progress):
+            raise TypeError(f"progress must be a Progress, got {type(progress).__name__}")
+        self.progress = progress
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._steps = max(int((self.params or {}).get("steps") or 1), 1)
+        self._done_in_epoch = 0.0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._done_in_epoch < 1.0:
+            step = min(1.0 / self._steps, 1.0 - self._done_in_epoch)
+            self._done_in_epoch += step
+            self.progress.update(step)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.progress.update(max(0.0, 1.0 - self._done_in_epoch))
 
 
 def model_description(model: tf.keras.Model) -> dict[str, Any]:
@@ -142,6 +168,7 @@ def train_cached(
     callbacks: Sequence[tf.keras.callbacks.Callback] = (),
     key_extra: Mapping[str, Any] | None = None,
     verbose: int = 0,
+    progress: Progress | bool = True,
 ) -> tuple[tf.keras.Model, dict[str, Any]]:
     """Train ``build()`` on ``(x, y)``, or load the same training from the cache.
 
@@ -154,6 +181,12 @@ def train_cached(
     ``batch_size``, ``seed``, every callback's ``cache_key()`` (callbacks without one are
     refused with ``TypeError``, see :class:`CacheKeyedCallback`), ``key_extra`` and the
     library versions.
+
+    ``progress``: ``True`` shows a bar over the epochs while training (in a notebook; see
+    :mod:`~mlprivacy_helpers.progress`) that ends as one line, ``"training NAME: E epochs in
+    T"`` or ``"NAME: loaded from the model cache"``; a :class:`Progress` is advanced by
+    ``epochs`` instead (a loop over several models shares one bar) and left open; ``False``
+    shows nothing.
 
     Failure handling: a damaged cache entry (unreadable weights or history) is reported
     with a :class:`~mlprivacy_helpers.cache.CacheWarning` naming it, removed and trained
@@ -172,6 +205,8 @@ def train_cached(
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     callback_keys = callback_cache_keys(callbacks)
+    if not isinstance(progress, bool | Progress):
+        raise TypeError(f"progress must be a bool or a Progress, got {type(progress).__name__}")
 
     def fresh_model() -> tf.keras.Model:
         set_seed(seed)
@@ -200,20 +235,29 @@ def train_cached(
         outcome = load_entry(entry, model)
         if isinstance(outcome, dict):
             outcome["cached"] = True
+            if isinstance(progress, Progress):
+                progress.update(int(epochs))
+            elif progress:
+                print(f"{name}: loaded from the model cache")
             return model, outcome
         if outcome is DAMAGED:
             model = fresh_model()  # load_weights may have half-filled it; restart seeded
         ensure_writable(root)  # fail now, not after training
 
+    bar = progress if isinstance(progress, Progress) else None
+    if progress is True:
+        bar = Progress(int(epochs), f"training {name}", "epochs")
     fit_history = model.fit(
         x,
         y,
         epochs=int(epochs),
         batch_size=int(batch_size),
         validation_data=validation_data,
-        callbacks=[EpochTimer(), *callbacks],
+        callbacks=[EpochTimer(), *callbacks, *([ProgressCallback(bar)] if bar else [])],
         verbose=verbose,
     )
+    if progress is True:
+        bar.close()
     history = to_jsonable({k: list(v) for k, v in fit_history.history.items()})
     if entry is not None:
         store_entry(entry, model, history)
