@@ -24,6 +24,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.filters.markdown import markdown2html
 
+from mlprivacy_build import colab
 from mlprivacy_helpers.results_schema import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,8 +115,9 @@ def notebook_overview(nb: nbformat.NotebookNode, fallback_title: str) -> Noteboo
     """Return the title, story paragraph, learning goals and "Time needed" text of ``nb``.
 
     Reads the notebook's first markdown cell: the ``# `` heading is the title; the first
-    paragraph after it that is not bold-only is the summary; the numbered or bulleted list
-    after a heading or bold line mentioning "learn", "objectives" or "goals" gives the goals;
+    paragraph after it that is not bold-only (nor the "Open in Colab" line) is the summary;
+    the numbered or bulleted list after a heading or bold line mentioning "learn",
+    "objectives" or "goals" gives the goals;
     the paragraph starting with "Time needed" (a heading followed by text, or bold text)
     gives the times. Parts that are not found stay empty.
     """
@@ -153,7 +155,7 @@ def notebook_overview(nb: nbformat.NotebookNode, fallback_title: str) -> Noteboo
             overview.goals = _list_items(lines[item_lines[0] :])
             awaiting_goals = False
             continue
-        if is_heading:
+        if is_heading or para.startswith(f"[{colab.LINK_TEXT}]("):
             continue
         if not overview.summary and not re.fullmatch(r"\*\*[^*]+\*\*", para.strip()):
             overview.summary = para
@@ -278,7 +280,14 @@ def landing_page(entries: Sequence[Mapping[str, Any]], run_info: Mapping[str, st
                 else ""
             )
             + f'<p><a class="open" href="{html.escape(e["html"])}">Open the notebook page'
-            "&nbsp;&rarr;</a></p></section>"
+            "&nbsp;&rarr;</a>"
+            + (
+                f' &middot; <a class="colab" href="{html.escape(colab.colab_url(name))}">'
+                f"{colab.LINK_TEXT}</a>"
+                if re.fullmatch(r"\d\d_[\w-]+\.ipynb", name := f"{e['stem']}.ipynb")
+                else ""
+            )
+            + "</p></section>"
         )
     toc = "".join(
         f'<li><a href="#nb-{html.escape(e["stem"])}">{html.escape(e["overview"].title)}</a></li>'

@@ -57,6 +57,31 @@ def test_widget_bundle_carries_the_live_widget_and_a_png_fallback():
     assert not plt.fignum_exists(fig.number), "the fallback figure must be closed"
 
 
+def test_an_ipywidgets_7_widget_gets_the_bundle_its_display_would_send():
+    # Google Colab runs ipywidgets 7, whose widgets display through _ipython_display_ and have
+    # no _repr_mimebundle_; `make test-colab` runs the real one.
+    from mlprivacy_helpers.plotting.common import (
+        WIDGET_VIEW_MIME,
+        widget_bundle_with_static_fallback,
+    )
+
+    class Widget7:
+        _view_name = "FloatSliderView"
+        model_id = "abc123"
+
+        def _ipython_display_(self):
+            raise AssertionError("not called")
+
+    fig, _ = plt.subplots()
+    bundle = widget_bundle_with_static_fallback(Widget7(), fig)
+    assert bundle[WIDGET_VIEW_MIME] == {
+        "version_major": 2,
+        "version_minor": 0,
+        "model_id": "abc123",
+    }
+    assert "image/png" in bundle and "text/plain" in bundle
+
+
 def test_widget_bundle_rejects_non_widgets():
     from mlprivacy_helpers.plotting.common import widget_bundle_with_static_fallback
 

@@ -71,9 +71,18 @@ def widget_bundle_with_static_fallback(widget, fig: Figure) -> dict[str, object]
     PNG; one without (an exported page without widget state, a notebook viewer) shows the
     PNG. So JupyterLab shows one figure, not a static copy above the interactive one.
     ``fig`` is closed. Raises ``TypeError`` if ``widget`` is not a displayable ipywidget.
+    Works with ipywidgets 8 (``_repr_mimebundle_``) and 7 (Google Colab's, which displays
+    through ``_ipython_display_``: the same view bundle is built from its ``model_id``).
     Used by notebook 01 (the ε slider) through :func:`display_widget_with_static_fallback`.
     """
-    bundle = widget._repr_mimebundle_() if hasattr(widget, "_repr_mimebundle_") else None
+    if hasattr(widget, "_repr_mimebundle_"):
+        bundle = widget._repr_mimebundle_()
+    elif getattr(widget, "_view_name", None) and getattr(widget, "model_id", None):
+        # ipywidgets 7's _ipython_display_ sends exactly this (widget protocol 2.0).
+        view = {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}
+        bundle = {"text/plain": repr(widget), WIDGET_VIEW_MIME: view}
+    else:
+        bundle = None
     if not isinstance(bundle, dict) or WIDGET_VIEW_MIME not in bundle:
         raise TypeError(f"expected a displayable ipywidget, got {type(widget).__name__}")
     png = figure_png(fig)
