@@ -76,10 +76,15 @@ def auc(member_scores: np.ndarray, non_member_scores: np.ndarray) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class TprAtFpr:
-    """The TPR of an attack at a fixed FPR, with its Clopper-Pearson interval."""
+    """The TPR of an attack at a fixed FPR, with a Clopper-Pearson interval on the members.
+
+    That interval holds the threshold fixed, so it covers the sampling of the members only; the
+    tables of notebook 04 report :func:`tpr_at_fpr_bootstrap`'s interval instead, which also
+    covers the threshold's own uncertainty (it is read off the same non-members).
+    """
 
     tpr: float  #: members caught, as a fraction of all members
-    low: float  #: lower end of the 95 % interval (of the member sampling)
+    low: float  #: lower end of the 95 % Clopper-Pearson interval (of the member sampling)
     high: float  #: upper end
     true_positives: int
     n_members: int
@@ -137,7 +142,8 @@ def tpr_at_fpr_bootstrap(
 
     :func:`tpr_at_fpr`'s Clopper-Pearson interval treats the threshold as fixed, but it is read
     off the same non-members: at 0.1 % FPR with 2 500 of them it is the 3rd-highest score, and
-    the real FPR of that threshold is itself uncertain by a factor of about 30. This is a
+    the real FPR of that threshold is itself uncertain: it follows a Beta(3, 2498) law, whose
+    central 95 % range is about 0.025-0.29 %, a factor of about 12. This is a
     stratified, seeded percentile bootstrap: ``n_boot`` times, the members and the non-members
     are each resampled with replacement (their numbers kept), the threshold is read off the
     resampled non-members by :func:`tpr_at_fpr`'s rule and the TPR measured on the resampled

@@ -393,10 +393,16 @@ def check_dp_mechanism(
         return _verdict(name, subject, problem, hint, raise_if_wrong)
     print(
         f"{name}: {CORRECT}! It claims ε = {epsilon:g}: no evidence against it at "
-        f"{confidence:.0%} ({n_samples:,} outputs per dataset); its noise is "
+        f"{percent(confidence)} confidence ({n_samples:,} outputs per dataset); its noise is "
         f"{found.noise_ratio:.2f}x the Laplace scale."
     )
     return CORRECT
+
+
+def percent(level: float) -> str:
+    """Return a confidence level as a percentage with the digits it has: 0.999 -> "99.9%",
+    0.95 -> "95%" (never rounded to "100%")."""
+    return f"{100 * float(level):.6g}%"
 
 
 def _shape_problem(
@@ -421,7 +427,7 @@ def _mechanism_problem(found: audit.MechanismAudit, max_noise_ratio: float) -> s
     if not found.consistent:
         return (
             f"NOT ε = {found.epsilon:g}: measured ε ≥ {found.epsilon_lower_bound:.2f} "
-            f"with {found.confidence:.0%} confidence (too little noise)"
+            f"with {percent(found.confidence)} confidence (too little noise)"
         )
     if abs(found.offset) > 6 * found.offset_standard_error + 0.01:
         return "its outputs are not centred on the true result"

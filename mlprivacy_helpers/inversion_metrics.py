@@ -10,6 +10,7 @@ by an independent :class:`EigenfaceRecogniser` (:func:`top_k_rate`,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -201,3 +202,37 @@ def identification_metrics(
         "corr_other": float(other.mean()),
         "own_wins": int(np.sum(own > other)),
     }
+
+
+def identification_by_gallery(
+    inversions: np.ndarray,
+    galleries: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    n_components: int = 50,
+) -> dict[str, dict[str, float]]:
+    """Return ``{gallery: {"top1": ..., "top5": ...}}``: how often an eigenface recogniser
+    built on each gallery alone names the person of each inversion (``inversions[i]`` targets
+    person ``i``).
+
+    ``galleries`` maps a name to ``(images, labels)``. A recogniser fitted on, and matching
+    against, the attacked model's own training photos measures whether an inversion looks like
+    *those photos*; one fitted on photos the model never saw (held out) measures whether it
+    shows *the person*. Each gallery gets its own :class:`EigenfaceRecogniser`, with at most
+    ``n_components`` components (fewer if the gallery has fewer images).
+    """
+    if not galleries:
+        raise ValueError("galleries must name at least one (images, labels) pair")
+    persons = np.arange(len(inversions))
+    out = {}
+    for name, (images, labels) in galleries.items():
+        k = min(int(n_components), len(labels) - 1)
+        recogniser = EigenfaceRecogniser(k).fit(images, labels)
+        if not np.array_equal(recogniser.classes_, persons):
+            raise ValueError(
+                f"gallery {name!r} must hold photos of exactly the people 0..{len(persons) - 1}"
+            )
+        scores = recogniser.scores(inversions)
+        out[name] = {
+            "top1": top_k_rate(scores, persons, 1),
+            "top5": top_k_rate(scores, persons, min(5, scores.shape[1])),
+        }
+    return out

@@ -44,20 +44,22 @@ def _check_int(name: str, value: int, minimum: int) -> int:
 def reference_in_masks(n_models: int, n_examples: int, seed: int) -> np.ndarray:
     """Return a boolean ``(n_models, n_examples)`` array: which examples train which model.
 
-    Each example is "in" for exactly half of the models, chosen at random per example (the
-    design of Carlini et al.'s code), so that every example has as many "in" as "out"
-    reference models, and each model trains on about half of the pool. The first ``k`` rows
-    are a fair random design for any ``k`` too (each example in each model with probability
-    1/2). ``n_models`` must be even. Raises ``ValueError``/``TypeError`` otherwise. Used by
-    notebook 04.
+    Models come in complementary pairs: model ``2i`` trains on a random half of the examples
+    (each with probability 1/2, independently of the other pairs) and model ``2i + 1`` on the
+    other half. So every example is "in" for exactly half of the models, as in Carlini et al.'s
+    design, each model trains on about half of the pool, and so do the first ``k`` models for
+    any even ``k``: every example then has exactly ``k / 2`` "in" and ``k / 2`` "out" models,
+    which makes a sweep over the number of reference models fair to every example and to
+    offline and online attacks alike. ``n_models`` must be even. Raises
+    ``ValueError``/``TypeError`` otherwise. Used by notebook 04.
     """
     k = _check_int("n_models", n_models, 2)
     n = _check_int("n_examples", n_examples, 1)
     if k % 2:
         raise ValueError(f"n_models must be even (each example in exactly half), got {k}")
     rng = np.random.default_rng(seed)
-    ranks = rng.random((k, n)).argsort(axis=0).argsort(axis=0)
-    return ranks < k // 2
+    first = rng.random((k // 2, n)) < 0.5
+    return np.stack([first, ~first], axis=1).reshape(k, n)
 
 
 def _check_stats(target: np.ndarray, reference: np.ndarray, in_masks: np.ndarray) -> tuple:

@@ -201,6 +201,8 @@ SCHEMAS: dict[str, Schema] = {
             dp_epsilon_rdp=Field("float", unit="ε"),
             dp_epsilon_pld=Field("float", unit="ε"),
             dp_epsilon_shuffled_no_amplification=Field("float", unit="ε"),
+            dp_epsilon_replace_one=Field("float", unit="ε (PLD, replace-one)"),
+            dp_tpr_bound_at_1pct_fpr=Field("float", unit="TPR"),
             dp_sampling=Field("str"),
             dp_steps=Field("int", unit="steps"),
             dp_batch_size_mean=Field("float", unit="examples"),
@@ -256,6 +258,21 @@ SCHEMAS: dict[str, Schema] = {
             faces_mlp_test_accuracy=Field("float", unit="fraction"),
             faces_top1_identification=Field("float", unit="fraction of 40 persons", tol=0.1),
             faces_top5_identification=Field("float", unit="fraction of 40 persons", tol=0.1),
+            faces_top1_identification_heldout=Field(
+                "float",
+                unit="fraction of 40 persons",
+                tol=0.1,
+                label="Faces: softmax inversions naming the person (top-1), training photos / "
+                "held-out photos as the gallery",
+                show=lambda r: (
+                    f"{r['faces_top1_identification']:.0%} / "
+                    f"{r['faces_top1_identification_heldout']:.0%} (chance "
+                    f"{r['faces_chance_top1']:.1%})"
+                ),
+            ),
+            faces_top5_identification_heldout=Field(
+                "float", unit="fraction of 40 persons", tol=0.1
+            ),
             faces_corr_to_own_mean=Field("float", unit="Pearson r"),
             faces_mlp_top1_identification=Field("float", unit="fraction of 40 persons", tol=0.1),
             faces_chance_top1=Field("float", unit="fraction"),
@@ -308,15 +325,40 @@ SCHEMAS: dict[str, Schema] = {
             tpr_at_1pct_by_k=Field("dict[list[float]]", unit="TPR", tol=0.01),
             train_accuracy=Field("float", unit="fraction"),
             test_accuracy=Field("float", unit="fraction"),
+            pooled_targets=Field("int", unit="models"),
+            tpr_at_1pct_fpr_pooled=Field(
+                "dict[float]",
+                unit="TPR",
+                tol=0.01,
+                label="Pooled over every model as the target, at 0.1 % FPR: LiRA offline vs "
+                "RMIA offline vs loss threshold",
+                show=lambda r: (
+                    " vs ".join(
+                        f"{r['tpr_at_01pct_fpr_pooled'][a]:.2%}"
+                        for a in ("lira_offline", "rmia_offline", "threshold")
+                    )
+                    + f" ({r['pooled_targets']} targets)"
+                ),
+            ),
+            tpr_at_01pct_fpr_pooled=Field("dict[float]", unit="TPR", tol=0.005),
             dp_epsilon=Field(
                 "float",
                 unit="ε",
-                label="DP-SGD model: ε (δ); strongest attack's TPR at 1 % FPR",
+                label="DP-SGD model: ε (δ); TPR allowed at 1 % FPR by the whole profile (by the "
+                "single pair); strongest attack's",
                 show=lambda r: (
                     f"{r['dp_epsilon']:.2f} (δ = {r['dp_delta']:g}); "
+                    f"{r['dp_tpr_bound_at_1pct_fpr']:.1%} "
+                    f"({r['dp_tpr_bound_at_1pct_fpr_single_eps']:.0%}); "
                     f"{max(r['dp_tpr_at_1pct_fpr'].values()):.1%}"
                 ),
             ),
+            dp_noise_multiplier=Field("float", unit="σ"),
+            dp_sampling_probability=Field("float", unit="q"),
+            dp_steps=Field("int", unit="steps"),
+            dp_tpr_bound_at_1pct_fpr=Field("float", unit="TPR"),
+            dp_tpr_bound_at_01pct_fpr=Field("float", unit="TPR"),
+            dp_tpr_bound_at_1pct_fpr_single_eps=Field("float", unit="TPR"),
             dp_delta=Field("float", unit="δ"),
             dp_test_accuracy=Field("float", unit="fraction"),
             dp_tpr_at_1pct_fpr=Field("dict[float]", unit="TPR", tol=0.01),

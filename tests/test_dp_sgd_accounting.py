@@ -8,10 +8,13 @@ import subprocess
 import sys
 
 import dp_accounting
+import numpy as np
 import pytest
 from dp_accounting import pld
+from scipy import stats
 from tensorflow_privacy.privacy.analysis import compute_dp_sgd_privacy_lib as tfp_lib
 
+from mlprivacy_helpers import attack_metrics
 from mlprivacy_helpers import dp_sgd as pa
 
 # (n, batch size, epochs, noise multiplier, delta); n a multiple of the batch size, so that
@@ -212,3 +215,83 @@ def test_dp_sgd_names_come_from_their_rooms():
     assert set(pa.__all__) >= {"PoissonDPModel", "dp_sgd_epsilons", "uses_fast_clipping"}
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         pa.nothing  # noqa: B018
+
+
+# The trade-off bound: what a privacy profile allows any membership test.
+def gaussian_dp_curve(fpr: np.ndarray, sigma: float) -> np.ndarray:
+    """Dong, Roth and Su's Gaussian-DP trade-off: TPR = Φ(Φ⁻¹(FPR) + μ), μ = 1/σ."""
+    return stats.norm.cdf(stats.norm.ppf(fpr) + 1.0 / sigma)
+
+
+FPRS = np.array([1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5, 0.9])
+
+
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 2.0, 5.0])
+def test_a_gaussian_mechanism_gives_the_gaussian_dp_curve(sigma):
+    bound = pa.tradeoff_tpr_bound(dp_accounting.GaussianDpEvent(sigma), FPRS)
+    exact = gaussian_dp_curve(FPRS, sigma)
+    assert np.all(bound >= exact - 1e-9)  # a valid bound: never below the truth
+    assert np.all(bound <= exact * 1.03 + 1e-4), np.c_[bound, exact]  # and tight
+
+
+def test_the_bound_rises_with_the_fpr_and_lies_between_chance_and_one():
+    event = pa.poisson_dp_sgd_event(1.1, 0.0465, 220)
+    fprs = np.geomspace(1e-5, 1, 60)
+    bound = pa.tradeoff_tpr_bound(event, fprs)
+    assert np.all(np.diff(bound) >= -1e-12)
+    assert np.all(bound >= fprs - 1e-12) and np.all(bound <= 1.0)
+
+
+def test_the_whole_profile_is_never_above_a_single_pair_and_far_below_it_at_low_fpr():
+    # Notebook 04's quick DP target: q ≈ 0.0465, 220 steps, σ = 1.1, δ = 1e-5.
+    event = pa.poisson_dp_sgd_event(1.1, 0.0465, 220)
+    epsilons, deltas = pa.privacy_profile(event)
+    eps = pa.epsilon(event, 1e-5, "pld")
+    single = attack_metrics.dp_tpr_bound(FPRS, eps, 1e-5)
+    profile = pa.tpr_bound_from_profile(FPRS, epsilons, deltas)
+    assert np.all(profile <= single + 1e-12)
+    at_1pct = pa.tpr_bound_from_profile(0.01, epsilons, deltas)
+    assert at_1pct < attack_metrics.dp_tpr_bound(0.01, eps, 1e-5) / 5
+    # Each pair of the profile is a guarantee of its own: δ(ε) falls as ε grows.
+    assert np.all(np.diff(deltas) <= 1e-15) and deltas[0] <= 1 and deltas[-1] < 1e-10
+
+
+def test_one_pair_is_the_single_pair_bound():
+    for eps, delta in [(0.5, 0.0), (3.84, 1e-5), (8.0, 1e-3)]:
+        got = pa.tpr_bound_from_profile(FPRS, np.array([eps]), np.array([delta]))
+        assert np.allclose(got, attack_metrics.dp_tpr_bound(FPRS, eps, delta))
+    assert isinstance(pa.tpr_bound_from_profile(0.01, np.array([1.0]), np.array([0.0])), float)
+
+
+def test_replace_one_allows_more_than_add_or_remove():
+    event = dp_accounting.GaussianDpEvent(2.0)
+    add_remove = pa.tradeoff_tpr_bound(event, 0.01)
+    replace = pa.tradeoff_tpr_bound(event, 0.01, relation="replace_one")
+    # Replacing a record moves a sum by up to twice its norm: Gaussian DP with μ = 2/σ.
+    assert replace > add_remove
+    assert replace == pytest.approx(gaussian_dp_curve(np.array([0.01]), 1.0)[0], rel=0.03)
+
+
+def test_the_trade_off_functions_refuse_bad_input():
+    with pytest.raises(TypeError, match="DpEvent"):
+        pa.privacy_profile("gaussian")
+    with pytest.raises(ValueError, match="relation"):
+        pa.privacy_profile(dp_accounting.GaussianDpEvent(1.0), relation="zero_out")
+    with pytest.raises(ValueError, match="fpr"):
+        pa.tpr_bound_from_profile(1.5, np.array([1.0]), np.array([0.0]))
+    with pytest.raises(ValueError, match="same length"):
+        pa.tpr_bound_from_profile(0.1, np.array([1.0, 2.0]), np.array([0.0]))
+    with pytest.raises(ValueError, match="epsilons"):
+        pa.privacy_profile(dp_accounting.GaussianDpEvent(1.0), np.array([-1.0]))
+
+
+def test_a_replace_one_epsilon_lies_between_the_add_remove_one_and_twice_it():
+    event = pa.poisson_dp_sgd_event(1.1, 0.05, 200)
+    add_remove = pa.epsilon(event, 1e-5, "pld")
+    replace = pa.epsilon(event, 1e-5, "pld", relation="replace_one")
+    # A replacement is a removal and an addition: at most the group-of-two epsilon.
+    assert add_remove < replace <= 2 * add_remove + 1e-9
+    with pytest.raises(ValueError, match="RDP"):
+        pa.epsilon(event, 1e-5, "rdp", relation="replace_one")
+    with pytest.raises(ValueError, match="relation"):
+        pa.epsilon(event, 1e-5, "pld", relation="zero_out")

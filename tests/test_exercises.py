@@ -321,7 +321,19 @@ def test_a_correct_mechanism_that_draws_its_noise_differently_passes(capsys):
     verdict = exercises.check_dp_mechanism("Ex", laplace_from_exponentials, seed=1, **NEIGHBOURS)
     assert verdict == exercises.CORRECT
     out = capsys.readouterr().out
-    assert "claims ε = 0.5: no evidence against it at 95%" in out and "1.00x" in out
+    assert "claims ε = 0.5: no evidence against it at 95% confidence" in out and "1.00x" in out
+
+
+def test_the_level_is_printed_as_given_not_rounded_to_100_percent(capsys):
+    exercises.check_dp_mechanism("Ex", laplace, seed=1, confidence=0.999, **NEIGHBOURS)
+    assert "no evidence against it at 99.9% confidence" in capsys.readouterr().out
+    assert [exercises.percent(c) for c in (0.95, 0.999, 0.9999)] == ["95%", "99.9%", "99.99%"]
+
+    def too_little(true_result, sensitivity, epsilon, rng, size=None):
+        return true_result + rng.laplace(0.0, 0.3 * sensitivity / epsilon, size)
+
+    with pytest.raises(exercises.ExerciseError, match=r"with 99\.9% confidence"):
+        exercises.check_dp_mechanism("Ex", too_little, seed=0, confidence=0.999, **NEIGHBOURS)
 
 
 @pytest.mark.parametrize(

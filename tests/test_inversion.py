@@ -298,3 +298,46 @@ def test_identification_metrics():
     own, other = inversion_metrics.own_and_nearest_other(inv, means)
     assert got["corr_own"] == pytest.approx(own.mean())
     assert got["corr_other"] == pytest.approx(other.mean())
+
+
+def synthetic_people(identity: float, seed: int = 0, n_people: int = 12):
+    """Photos = the person's face * ``identity`` + a photo's own pattern; 7 training and 3
+    held-out photos each (the notebook's split)."""
+    rng = np.random.default_rng(seed)
+    faces = rng.normal(size=(n_people, 16, 16))
+    photos = identity * faces[:, None] + rng.normal(size=(n_people, 10, 16, 16))
+    labels = np.repeat(np.arange(n_people), 10).reshape(n_people, 10)
+    train = (photos[:, :7].reshape(-1, 16, 16), labels[:, :7].ravel())
+    heldout = (photos[:, 7:].reshape(-1, 16, 16), labels[:, 7:].ravel())
+    return faces, train, heldout
+
+
+def test_a_copy_of_a_training_photo_is_not_evidence_of_the_person():
+    # Persons barely differ: an inversion that copies one training photo per person is found
+    # by the training-photo gallery every time, and by the held-out gallery at chance.
+    _, train, heldout = synthetic_people(identity=0.05)
+    copies = np.stack([train[0][train[1] == p][0] for p in range(12)])
+    rates = inversion_metrics.identification_by_gallery(
+        copies, {"training photos": train, "held-out photos": heldout}, n_components=20
+    )
+    assert rates["training photos"]["top1"] == 1.0
+    assert rates["held-out photos"]["top1"] <= 0.34  # chance is 1/12; allow a few lucky hits
+
+
+def test_an_image_of_the_person_is_found_in_both_galleries():
+    faces, train, heldout = synthetic_people(identity=1.5)
+    rates = inversion_metrics.identification_by_gallery(
+        faces, {"training photos": train, "held-out photos": heldout}, n_components=20
+    )
+    assert rates["training photos"]["top1"] == 1.0 and rates["held-out photos"]["top1"] == 1.0
+    assert rates["held-out photos"]["top5"] == 1.0
+
+
+def test_a_gallery_must_hold_the_people_inverted():
+    faces, train, _ = synthetic_people(identity=1.0)
+    with pytest.raises(ValueError, match="exactly the people"):
+        inversion_metrics.identification_by_gallery(
+            faces, {"part": (train[0][train[1] < 6], train[1][train[1] < 6])}
+        )
+    with pytest.raises(ValueError, match="at least one"):
+        inversion_metrics.identification_by_gallery(faces, {})

@@ -37,6 +37,22 @@ def test_log_log_roc_draws_curves_chance_and_the_dp_bound():
         attack_metrics_plots.log_log_roc({})
 
 
+def test_log_log_roc_shades_the_whole_profile_and_draws_the_single_pair_for_contrast():
+    def exact(f):
+        return np.minimum(1.0, 3 * f + 1e-4)
+
+    fig = attack_metrics_plots.log_log_roc(curves(), epsilon=2.0, delta=1e-5, profile_bound=exact)
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    x, y = lines["DP bound, whole profile"].get_data()
+    np.testing.assert_allclose(y, exact(x))
+    assert "DP bound, ε = 2.00, δ = 1e-05 only" in lines
+    assert len(ax.collections) == 1  # one shaded region: the whole profile's
+    plt.close(fig)
+    with pytest.raises(ValueError, match="profile_bound"):
+        attack_metrics_plots.log_log_roc(curves(), profile_bound=lambda f: f[:3])
+
+
 def test_tpr_vs_models_and_canary_scores():
     fig = attack_metrics_plots.tpr_vs_models([1, 2, 4], {"lira": [0.01, 0.02, 0.05]})
     assert [line.get_label() for line in fig.axes[0].get_lines()] == ["lira", "chance"]

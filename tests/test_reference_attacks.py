@@ -16,6 +16,10 @@ def test_in_masks_put_each_example_in_half_of_the_models():
     assert masks.shape == (8, 1000) and masks.dtype == bool
     assert np.all(masks.sum(axis=0) == 4)
     assert 400 < masks[0].sum() < 600  # each model trains on about half of the pool
+    for k in (2, 4, 6):  # the first k models: every example k/2 times in, k/2 times out
+        assert np.all(masks[:k].sum(axis=0) == k // 2)
+    assert np.array_equal(masks[1], ~masks[0])
+    assert abs(np.corrcoef(masks[0], masks[2])[0, 1]) < 0.1  # pairs are independent
     assert np.array_equal(masks, ra.reference_in_masks(8, 1000, seed=0))
     assert not np.array_equal(masks, ra.reference_in_masks(8, 1000, seed=1))
     with pytest.raises(ValueError, match="even"):

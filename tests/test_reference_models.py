@@ -14,8 +14,10 @@ class _Recorder:
     def __init__(self):
         self.calls = []
 
-    def __call__(self, name, build, x, y, *, epochs, batch_size, seed, key_extra=None):
+    def __call__(self, name, build, x, y, *, epochs, batch_size, seed, key_extra=None, progress):
         self.calls.append({"name": name, "model": build(), "x": x, "y": y, "seed": seed})
+        if progress is not False:  # the shared bar of all models: one unit per epoch
+            progress.update(epochs)
         seed_model = _SeedModel(seed)
         return seed_model, {"cached": False}
 
@@ -80,13 +82,17 @@ def test_each_model_trains_on_its_half_of_the_pool_and_its_own_random_label_imag
     assert np.all(refs.logits_pool[2] == 3007)  # logits of model k are model k's
 
 
-def test_without_candidates_a_model_trains_on_its_pool_half_only(recorder):
+def test_without_candidates_a_model_trains_on_its_pool_half_only(recorder, capsys):
     x_pool, y_pool, x_population, _ = _data()
     refs = reference_models.train_reference_models(
-        "ref", lambda seed: None, x_pool, y_pool, x_population, 2, 0, epochs=1, batch_size=8
+        "ref", lambda seed: None, x_pool, y_pool, x_population, 2, 0, epochs=3, batch_size=8
     )
     assert refs.random_label_counts == (0, 0)
     assert [len(c["x"]) for c in recorder.calls] == list(refs.in_masks.sum(axis=1))
+    # One line for all models (the progress bar's summary; outside a notebook it is printed).
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("2 reference models (2 trained, 0 from the model cache) in ")
+    assert line.endswith("each on 20 pool images + 0 with a random label")
 
 
 def test_random_label_images_are_seeded_and_mislabelled():

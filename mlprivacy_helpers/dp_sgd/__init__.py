@@ -5,7 +5,8 @@
 * :mod:`.poisson` -- DP-SGD with Poisson sampling (:class:`PoissonDPModel`,
   :func:`poisson_dp_cifar10_cnn`, :func:`steps_taken`, :func:`realised_batch_sizes`, ...);
 * :mod:`.accounting` -- the ε of those steps with ``dp_accounting`` (:func:`dp_sgd_epsilons`,
-  :func:`epsilon`, the ``*_event`` functions, :func:`group_privacy`, ...); it imports no
+  :func:`epsilon`, the ``*_event`` functions, :func:`group_privacy`, the privacy profile and
+  the trade-off bound it puts on any attack, :func:`tradeoff_tpr_bound`, ...); it imports no
   TensorFlow.
 
 Every public name of the three is also reachable here (``dp_sgd.steps_taken``); a submodule is
@@ -44,6 +45,9 @@ _SUBMODULES = {
         "steps_per_epoch",
         "dp_sgd_epsilons",
         "group_privacy",
+        "privacy_profile",
+        "tpr_bound_from_profile",
+        "tradeoff_tpr_bound",
     ),
 }
 _HOME = {name: module for module, names in _SUBMODULES.items() for name in names}

@@ -14,6 +14,12 @@ substitution with sensitivity 2C; under add/remove, one more example shifts ever
 boundary of the epoch, and it is not a bound for that. A person with several training images
 is accounted either directly (:func:`group_poisson_dp_sgd_event`) or through the generic
 group-privacy conversion (:func:`group_privacy`).
+
+What a guarantee allows an attacker: a run satisfies its whole **privacy profile** δ(ε), one δ
+for every ε at once, not just the (ε, δ) pair usually quoted. :func:`privacy_profile` computes
+it with the PLD accountant and :func:`tradeoff_tpr_bound` turns it into the largest TPR any
+membership test can reach at a given FPR: the f-DP trade-off curve of Dong, Roth and Su (2022),
+which for a Gaussian mechanism is the Gaussian-DP curve ``Φ(Φ⁻¹(FPR) + 1/σ)``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import numbers
 from typing import Any, Literal
 
 import dp_accounting
+import numpy as np
 from dp_accounting import pld, rdp
 
 
@@ -109,8 +116,13 @@ def epsilon(
     accountant: Accountant = "rdp",
     *,
     pld_discretization: float = 1e-4,
+    relation: str = "add_or_remove",
 ) -> float:
     """Return the ε of ``event`` at ``delta`` with the ``"rdp"`` or ``"pld"`` accountant.
+
+    ``relation`` is the neighbouring relation the ε holds for: ``"add_or_remove"`` (one record
+    added or removed; DP-SGD's with Poisson sampling) or ``"replace_one"`` (one record
+    replaced by another), PLD accountant only.
 
     RDP: ``dp_accounting.rdp.RdpAccountant`` with its default orders. PLD:
     ``dp_accounting.pld.PLDAccountant`` (pessimistic estimate, so the value is an upper bound)
@@ -128,10 +140,14 @@ def epsilon(
         raise TypeError("pld_discretization must be a number")
     if not 0 < pld_discretization <= 0.1:
         raise ValueError(f"pld_discretization must be in (0, 0.1], got {pld_discretization}")
+    if relation not in _RELATIONS:
+        raise ValueError(f"relation must be one of {tuple(_RELATIONS)}, got {relation!r}")
     if accountant == "rdp":
+        if relation != "add_or_remove":
+            raise ValueError("the RDP accountant is used for add/remove only; use 'pld'")
         engine = rdp.RdpAccountant()
     elif accountant == "pld":
-        engine = pld.PLDAccountant(value_discretization_interval=float(pld_discretization))
+        engine = pld.PLDAccountant(_RELATIONS[relation], float(pld_discretization))
     else:
         raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}")
     return float(engine.compose(event).get_epsilon(delta))
@@ -189,3 +205,88 @@ def group_privacy(epsilon: float, delta: float, k: int) -> tuple[float, float]:
     exponent = (k - 1) * epsilon + math.log(k)
     group_delta = math.exp(exponent) * delta if exponent < 700 else math.inf
     return k * epsilon, group_delta
+
+
+Relation = Literal["add_or_remove", "replace_one"]
+_RELATIONS: dict[str, dp_accounting.NeighboringRelation] = {
+    "add_or_remove": dp_accounting.NeighboringRelation.ADD_OR_REMOVE_ONE,
+    "replace_one": dp_accounting.NeighboringRelation.REPLACE_ONE,
+}
+
+
+def privacy_profile(
+    event: dp_accounting.DpEvent,
+    epsilons: np.ndarray | None = None,
+    *,
+    relation: Relation = "add_or_remove",
+    pld_discretization: float = 1e-4,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(epsilons, deltas)``: the privacy profile δ(ε) of ``event`` at each ε.
+
+    Computed with ``dp_accounting``'s PLD accountant for the neighbouring ``relation``
+    (``"add_or_remove"``, DP-SGD's, or ``"replace_one"``); its pessimistic estimate makes each
+    δ an upper bound, and for add/remove it is the larger of the two directions (adding or
+    removing the record), so every pair ``(ε, δ(ε))`` is a valid guarantee. The default ε grid
+    is 401 points from 0 to the ε at δ = 1e-12, plus the ε of δ = 1e-3, 1e-4, ..., 1e-10,
+    so that the bound of :func:`tradeoff_tpr_bound` is never above a single pair's at those δ.
+    """
+    if not isinstance(event, dp_accounting.DpEvent):
+        raise TypeError(f"event must be a dp_accounting.DpEvent, got {type(event).__name__}")
+    if relation not in _RELATIONS:
+        raise ValueError(f"relation must be one of {tuple(_RELATIONS)}, got {relation!r}")
+    engine = pld.PLDAccountant(_RELATIONS[relation], float(pld_discretization))
+    if not engine.supports(event):
+        raise ValueError(f"dp_accounting's PLD accountant cannot account {event} ({relation})")
+    engine.compose(event)
+    if epsilons is None:
+        top = engine.get_epsilon(1e-12)
+        standard = [engine.get_epsilon(10.0**-k) for k in range(3, 11)]
+        epsilons = np.unique(np.r_[np.linspace(0.0, top, 401), standard])
+    epsilons = np.asarray(epsilons, dtype=float)
+    if epsilons.ndim != 1 or np.any(epsilons < 0) or not np.all(np.isfinite(epsilons)):
+        raise ValueError("epsilons must be a 1-d array of finite values >= 0")
+    deltas = np.array([engine.get_delta(float(e)) for e in epsilons])
+    return epsilons, deltas
+
+
+def tpr_bound_from_profile(
+    fpr: np.ndarray | float, epsilons: np.ndarray, deltas: np.ndarray
+) -> np.ndarray | float:
+    """Return the largest TPR at ``fpr`` that a mechanism with the profile ``deltas`` at
+    ``epsilons`` allows any test between neighbours.
+
+    Each pair gives ``TPR <= min(e^ε FPR + δ, 1 - e^-ε (1 - FPR - δ), 1)`` (the test, and the
+    same test with its verdicts swapped); all hold at once, so the bound is their minimum over
+    the pairs: the trade-off function of f-DP (Dong, Roth and Su 2022, Proposition 2.12).
+    """
+    f = np.asarray(fpr, dtype=float)
+    if np.any((f < 0) | (f > 1)):
+        raise ValueError("fpr must lie in [0, 1]")
+    e = np.asarray(epsilons, dtype=float)[:, None]
+    d = np.asarray(deltas, dtype=float)[:, None]
+    if e.shape != d.shape or e.size == 0:
+        raise ValueError("epsilons and deltas must be non-empty and of the same length")
+    flat = f.reshape(1, -1)
+    bound = np.minimum.reduce(
+        [np.exp(e) * flat + d, 1 - np.exp(-e) * (1 - flat - d), np.ones_like(e * flat)]
+    ).min(axis=0)
+    return float(bound[0]) if np.ndim(fpr) == 0 else bound.reshape(f.shape)
+
+
+def tradeoff_tpr_bound(
+    event: dp_accounting.DpEvent,
+    fpr: np.ndarray | float,
+    *,
+    relation: Relation = "add_or_remove",
+    pld_discretization: float = 1e-4,
+) -> np.ndarray | float:
+    """Return the largest TPR any membership test can reach at ``fpr`` against ``event``.
+
+    The whole privacy profile (:func:`privacy_profile`) through :func:`tpr_bound_from_profile`:
+    far below what the single pair ``(ε(δ), δ)`` allows at low FPR, because the same run also
+    satisfies every smaller δ at a larger ε. For a Gaussian mechanism with noise multiplier σ
+    and no subsampling it is the Gaussian-DP curve ``Φ(Φ⁻¹(FPR) + 1/σ)`` (up to the ε grid).
+    """
+    return tpr_bound_from_profile(
+        fpr, *privacy_profile(event, relation=relation, pld_discretization=pld_discretization)
+    )

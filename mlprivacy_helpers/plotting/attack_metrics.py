@@ -3,7 +3,7 @@ models, and the canaries of the one-run audit."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,14 +18,18 @@ def log_log_roc(
     epsilon: float | None = None,
     delta: float = 0.0,
     ax=None,
+    profile_bound: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Figure:
     """Return a log-log ROC plot of several attacks, with the chance diagonal.
 
     ``curves`` maps an attack's name to its ``(fpr, tpr)`` (e.g. from
     :func:`mlprivacy_helpers.attack_metrics.roc_points`); points with FPR = 0 cannot be drawn
     on a log axis and are dropped. Dotted verticals mark FPR = 0.1 % and 1 %. With
-    ``epsilon``, the region that ``(epsilon, delta)``-DP allows (``TPR <= e^eps FPR + delta``)
-    is shaded and its boundary drawn (dash-dot): a DP model's curves must stay inside it. Draws into
+    ``epsilon``, the region that the single pair ``(epsilon, delta)`` allows
+    (``TPR <= e^eps FPR + delta``) is drawn (dash-dot) and, without ``profile_bound``, shaded.
+    ``profile_bound`` maps FPRs to the largest TPR the run's whole privacy profile allows
+    (e.g. ``lambda f: dp_sgd.tpr_bound_from_profile(f, epsilons, deltas)``): that region is
+    shaded and its boundary drawn solid; a DP model's curves must stay inside it. Draws into
     ``ax`` when given.
     """
     if not curves:
@@ -47,15 +51,23 @@ def log_log_roc(
     ax.plot(grid, grid, "k--", lw=1, label="chance (TPR = FPR)")
     if epsilon is not None:
         bound = attack_metrics.dp_tpr_bound(grid, epsilon, delta)
-        ax.fill_between(grid, low, bound, color="tab:cyan", alpha=0.1)
+        if profile_bound is None:
+            ax.fill_between(grid, low, bound, color="tab:cyan", alpha=0.1)
         ax.plot(
             grid,
             bound,
             color="darkslategray",
             ls="-.",
             lw=1.4,
-            label=f"DP bound, ε = {epsilon:.2f}",
+            label=f"DP bound, ε = {epsilon:.2f}"
+            + (f", δ = {delta:g} only" if profile_bound is not None else ""),
         )
+    if profile_bound is not None:
+        exact = np.asarray(profile_bound(grid), dtype=float)
+        if exact.shape != grid.shape:
+            raise ValueError("profile_bound must map an array of FPRs to as many TPRs")
+        ax.fill_between(grid, low, exact, color="tab:cyan", alpha=0.15)
+        ax.plot(grid, exact, color="darkslategray", lw=1.6, label="DP bound, whole profile")
     for x in (1e-3, 1e-2):
         ax.axvline(x, color="grey", ls=":", lw=0.8)
     ax.set_xscale("log")
