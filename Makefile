@@ -28,7 +28,8 @@ ifneq ($(strip $(MLPRIVACY_DATA)),)
 export MLPRIVACY_DATA := $(abspath $(MLPRIVACY_DATA))
 endif
 
-.PHONY: test test-unit test-notebook test-seeds test-browser test-pages test-colab test-tf-privacy \
+.PHONY: test test-unit test-notebook test-seeds test-variants plant-regressions test-browser \
+	test-pages test-colab test-tf-privacy \
 	update-expected run web-assets lab lab-learner learner data kit install-kit test-kit clean \
 	distclean venv check-platforms wheelhouse
 
@@ -127,11 +128,31 @@ SEED_NOTEBOOKS ?= $(NOTEBOOKS)
 test-seeds: $(STAMP)
 	$(BIN)/mlprivacy-seeds $(SEED_NOTEBOOKS) --seeds $(SEEDS)
 
-# After a deliberate change of the numbers: rewrite the baseline from the last `make test`
-# (add the results folders of repeated runs, RUNS="dir1 dir2", to check that their spread fits
-# the tolerances that mlprivacy_helpers/results_schema.py gives).
+# After a deliberate change of the numbers: rewrite the baseline, tests/expected_results_quick.json,
+# with the values of the last `make test` (build/test-results) and each key's spread and
+# tolerance measured by `make test-variants` (the machine variants) and `make test-seeds` (seeds
+# 0-9); see mlprivacy_build/check_results.py. KEEP_SPREADS=1 changes the values only and keeps
+# the measured spreads (for a change that moves no number much); then run `make
+# plant-regressions` to check that planted regressions still fail the check.
+VARIANT_RESULTS ?= $(sort $(wildcard build/variants/*/results))
+SEED_RESULTS ?= $(sort $(wildcard build/seeds/seed-*/results))
 update-expected: $(STAMP)
-	$(BIN)/mlprivacy-check-results --update build/test-results $(RUNS)
+	$(BIN)/mlprivacy-check-results --update build/test-results \
+		$(if $(KEEP_SPREADS),--keep-spreads,--variants $(VARIANT_RESULTS) --seeds $(SEED_RESULTS))
+
+# The quick profile, seed 0, under machine variants imitated on this one (oneDNN's instruction
+# sets, oneDNN off, one thread, deterministic ops, other NumPy/OpenBLAS kernels): one table of
+# variant x keys moved, in build/variants/summary.md (mlprivacy_build/machine_variants.py).
+# About seven quick runs of every notebook. VARIANT_NAMES="onednn-sse41 one-thread" for fewer.
+VARIANT_NAMES ?=
+test-variants: $(STAMP)
+	$(BIN)/mlprivacy-variants $(SEED_NOTEBOOKS) $(if $(VARIANT_NAMES),--variants $(VARIANT_NAMES))
+
+# Planted regressions (LiRA's sign flipped, the Laplace scale halved, DP-SGD's noise halved, the
+# CNN trained for half its epochs, an attack fed shuffled labels): each notebook run with one in,
+# results into tests/planted_regressions/, which the unit tests check against the baseline.
+plant-regressions: $(STAMP)
+	$(BIN)/mlprivacy-plant-regressions
 
 # Every notebook in the project's JupyterLab in headless Chromium (quick profile): Run All,
 # no error or stderr output, the ε slider redraws its figure; screenshots in build/screenshots/.

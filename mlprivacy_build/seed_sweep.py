@@ -60,14 +60,23 @@ def first_error(nb: nbformat.NotebookNode) -> str:
     return ""
 
 
-def run_one(path: Path, seed: int, out: Path, timeout: int) -> dict[str, Any]:
+def run_one(
+    path: Path,
+    seed: int,
+    out: Path,
+    timeout: int,
+    extra_env: dict[str, str] | None = None,
+    run_dir: Path | None = None,
+) -> dict[str, Any]:
     """Run notebook ``path`` with ``seed`` in the quick profile; return its outcome.
 
-    The outcome (also written to ``out/seed-<seed>/<stem>.status.json``) holds ``seed``,
-    ``notebook``, ``passed``, ``error`` (see :func:`first_error`), ``seconds`` and
-    ``results`` (the notebook's results JSON, or None when it did not get that far).
+    The outcome (also written to ``out/seed-<seed>/<stem>.status.json``, or ``run_dir``'s
+    when given) holds ``seed``, ``notebook``, ``passed``, ``error`` (see :func:`first_error`),
+    ``seconds`` and ``results`` (the notebook's results JSON, or None when it did not get that
+    far). ``extra_env`` adds variables to the kernel's environment (the machine variants of
+    ``mlprivacy-variants``).
     """
-    seed_dir = out / f"seed-{seed}"
+    seed_dir = run_dir if run_dir is not None else out / f"seed-{seed}"
     results_dir = seed_dir / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / f"{path.stem}.json").unlink(missing_ok=True)
@@ -77,6 +86,7 @@ def run_one(path: Path, seed: int, out: Path, timeout: int) -> dict[str, Any]:
         "MLPRIVACY_SEED": str(seed),
         "MLPRIVACY_CACHE": str(cache),
         "MLPRIVACY_RESULTS": str(results_dir),
+        **(extra_env or {}),
     }
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(

@@ -1,31 +1,36 @@
-"""mlprivacy_build/check_results.py: the regression check of the notebooks' numbers."""
+"""mlprivacy_build/check_results.py: tolerances measured from machine variants and seeds."""
 
 from __future__ import annotations
 
 import json
+import math
+from pathlib import Path
 
 import pytest
 
 from mlprivacy_build import check_results
 from mlprivacy_helpers.results_schema import SCHEMAS, Field, Schema
 
+ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = {
     "02_x": Schema(
         "02_x",
         {
             "auc": Field("float"),
             "aucs": Field("list[float]"),
+            "epsilon": Field("float"),
             "n": Field("int"),
             "profile": Field("str"),
             "seconds": Field("float", timing=True),
             "judged": Field("list[float]", tol=0.2),
-            "tpr": Field("dict[float]", tol=0.01),
+            "tpr": Field("dict[float]", tol=0.001),
         },
     )
 }
 RUN_A = {
     "02_x": {
         "auc": 0.72,
+        "epsilon": 3.84,
         "profile": "quick",
         "n": 250,
         "seconds": 90.0,
@@ -42,88 +47,125 @@ def run(**changes):
     return {"02_x": {k: v for k, v in values.items() if v is not None}}
 
 
+# Machine variants: the AUC moves by at most 0.01, epsilon never (it depends on settings only).
+VARIANTS = [run(auc=0.73, aucs=[0.51, 0.6], **{"tpr.lr": 0.02}), run(auc=0.715)]
+SEEDS = [run(auc=a, **{"tpr.lr": t}) for a, t in [(0.70, 0.01), (0.74, 0.03), (0.72, 0.0)]]
+
+
+def baseline():
+    return check_results.build_expected(RUN_A, VARIANTS, SEEDS, SCHEMA)
+
+
 def failing(expected, actual):
-    return {(r[0], r[1]) for r in check_results.compare(expected, actual, SCHEMA) if not r[5]}
+    return {r.key for r in check_results.compare(expected, actual, SCHEMA) if not r.ok}
 
 
-def test_the_baseline_holds_values_only_and_no_timing():
-    expected = check_results.build_expected([RUN_A], SCHEMA)["02_x"]
-    assert expected == {k: v for k, v in RUN_A["02_x"].items() if k != "seconds"}
+def test_spread_is_the_largest_machine_move_or_the_seed_sd_if_the_key_moves_at_all():
+    entries = baseline()["results"]["02_x"]
+    auc = entries["auc"]
+    # moved 0.01 on a variant; seeds' sd is 0.02: the spread is the larger
+    assert auc["spread"] == pytest.approx(0.02) and auc["tolerance"] == pytest.approx(0.08)
+    eps = entries["epsilon"]  # never moved: float noise only
+    assert eps["spread"] == 0.0 and eps["tolerance"] == pytest.approx(3.84e-6)
+    assert entries["aucs"]["spread"] == [0.01, 0.0] and entries["aucs"]["tolerance"][1] < 1e-5
+    assert entries["judged"]["tolerance"] == [0.2, 0.2]  # the schema's floor
+    assert "seconds" not in entries and entries["n"] == {"value": 250}
+    # TPR of LR: moves by 0.008 and has a seed sd of 0.015: 4 x 0.015 exceeds its value.
+    assert entries["tpr.lr"]["informational"] and not entries["auc"]["informational"]
 
 
-def test_tolerances_come_from_the_schema_floors_and_the_value():
-    fields = SCHEMA["02_x"].fields
-    # max(floor in the schema, 5 % of the value, 0.02 for values of 0.05 and more)
-    assert check_results.tolerance(0.72, fields["auc"]) == pytest.approx(0.05 * 0.72)
-    assert check_results.tolerance([0.5, 0.001], fields["aucs"]) == pytest.approx([0.025, 5e-5])
-    assert check_results.tolerance([0.1, 0.9], fields["judged"]) == [0.2, 0.2]  # counted in tenths
-    assert check_results.tolerance(0.012, fields["tpr"], "tpr.lr") == 0.01  # per dict entry
-    assert check_results.tolerance(250, fields["n"]) is None  # exact
+def test_moves_within_the_tolerance_pass_and_beyond_it_fail_with_their_spread_count(capsys):
+    expected = baseline()
+    assert failing(expected, run(auc=0.79)) == set()
+    assert failing(expected, run(auc=0.82)) == {"auc"}
+    assert failing(expected, run(epsilon=3.85)) == {"epsilon"}  # a settings key: any move
+    assert failing(expected, run(n=251)) == {"n"}
+    assert failing(expected, run(**{"tpr.lr": 0.0})) == set()  # informational: never fails
+    rows = check_results.compare(expected, run(auc=0.82, epsilon=3.85), SCHEMA)
+    by_key = {r.key: r for r in rows}
+    assert by_key["auc"].spreads == pytest.approx(5.0)
+    assert math.isinf(by_key["epsilon"].spreads)
+    text, ok = check_results.report(rows, "baseline")
+    assert not ok
+    assert "5.0x" in text and "2 key(s) moved beyond 4x their cross-machine spread" in text
+    assert "this is a change, not this machine" in text
 
 
-def test_same_numbers_pass_and_timings_are_not_compared():
-    expected = check_results.build_expected([RUN_A], SCHEMA)
-    assert failing(expected, run(seconds=900.0, auc=0.73)) == set()
+def test_structural_differences_fail():
+    expected = baseline()
+    assert failing(expected, run(profile="full")) == {"profile"}
+    assert failing(expected, run(aucs=[0.5])) == {"aucs"}
+    assert failing(expected, run(auc=None)) == {"auc"}
+    assert failing(expected, run(extra=1.0)) == {"extra"}
+    assert failing(expected, run(seconds=1.0)) == set()  # timings only type-checked
 
 
-@pytest.mark.parametrize(
-    ("key", "value"),
-    [
-        ("auc", 0.60),
-        ("n", 251),
-        ("profile", "full"),
-        ("aucs", [0.5, 0.9]),
-        ("auc", "0.72"),
-        ("tpr.rmia", 0.05),
-        ("seconds", "slow"),
-    ],
-)
-def test_a_moved_number_or_changed_type_fails(key, value):
-    expected = check_results.build_expected([RUN_A], SCHEMA)
-    assert failing(expected, run(**{key: value})) == {("02_x", key)}
-
-
-def test_missing_undeclared_and_new_keys_and_files_fail():
-    expected = check_results.build_expected([RUN_A], SCHEMA)
-    assert failing(expected, run(n=None)) == {("02_x", "n")}
-    assert failing(expected, run(new_key=1)) == {("02_x", "new_key")}  # not in the schema
-    assert failing(expected, run(**{"tpr.lira": 0.1})) == {("02_x", "tpr.lira")}  # new entry
-    assert failing(expected, {}) == {("02_x", "(results file)")}
-
-
-def test_repeated_runs_that_differ_more_than_the_tolerance_name_the_key():
-    noisy = run(auc=0.80)  # 3 x 0.08 > 0.036
-    with pytest.raises(ValueError, match="02_x: auc; raise those keys' tol"):
-        check_results.build_expected([RUN_A, noisy], SCHEMA)
-    assert check_results.build_expected([RUN_A, run(auc=0.725)], SCHEMA)["02_x"]["auc"] == 0.72
+def test_without_runs_the_previous_spreads_are_kept_or_refused():
+    previous = baseline()
+    kept = check_results.build_expected(run(auc=0.70), schemas=SCHEMA, previous=previous)
+    assert kept["results"]["02_x"]["auc"]["value"] == 0.70
+    assert (
+        kept["results"]["02_x"]["auc"]["tolerance"]
+        == previous["results"]["02_x"]["auc"]["tolerance"]
+    )
+    with pytest.raises(ValueError, match="no measured spread"):
+        check_results.build_expected(RUN_A, schemas=SCHEMA)
+    with pytest.raises(ValueError, match="variant run"):
+        check_results.build_expected(RUN_A, [run(auc=None)], SEEDS, SCHEMA)
 
 
 def test_command_line_update_then_check(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(check_results, "SCHEMAS", SCHEMA)
-    folder = tmp_path / "run"
-    folder.mkdir()
-    nested = {"auc": 0.72, "profile": "quick", "n": 250, "seconds": 9.0, "aucs": [0.5, 0.6],
-              "judged": [0.1, 0.9], "tpr": {"lr": 0.012, "rmia": 0.12}}  # fmt: skip
-    (folder / "02_x.json").write_text(json.dumps(nested))
-    assert check_results.load_results(folder) == {"02_x": {**RUN_A["02_x"], "seconds": 9.0}}
-    baseline = tmp_path / "expected.json"
-    assert check_results.main(["--update", str(folder), "--expected", str(baseline)]) == 0
-    assert check_results.main([str(folder), "--expected", str(baseline)]) == 0
-    (folder / "02_x.json").write_text(json.dumps({**nested, "auc": 0.5}))
-    assert check_results.main([str(folder), "--expected", str(baseline)]) == 1
+
+    def write(folder, values):
+        folder.mkdir(parents=True, exist_ok=True)
+        nested = {k: v for k, v in values["02_x"].items() if not k.startswith("tpr.")}
+        nested["tpr"] = {"lr": values["02_x"]["tpr.lr"], "rmia": values["02_x"]["tpr.rmia"]}
+        (folder / "02_x.json").write_text(json.dumps(nested))
+        return str(folder)
+
+    base = write(tmp_path / "base", RUN_A)
+    variants = [write(tmp_path / f"v{i}", v) for i, v in enumerate(VARIANTS)]
+    seeds = [write(tmp_path / f"s{i}", s) for i, s in enumerate(SEEDS)]
+    expected = tmp_path / "expected.json"
+    assert check_results.main(["--update", base, "--expected", str(expected)]) != 0
+    args = ["--update", base, "--variants", *variants, "--seeds", *seeds]
+    assert check_results.main([*args, "--expected", str(expected)]) == 0
+    assert check_results.main([base, "--expected", str(expected)]) == 0
+    bad = write(tmp_path / "bad", run(auc=0.5))
+    assert check_results.main([bad, "--expected", str(expected)]) == 1
     out = capsys.readouterr().out
     assert "auc" in out and "make update-expected" in out
-    # --only: one notebook's results against its part of the baseline (a CI matrix job).
-    baseline.write_text(json.dumps({**json.loads(baseline.read_text()), "03_y": {"n": 1}}))
-    (folder / "02_x.json").write_text(json.dumps(nested))
-    assert check_results.main([str(folder), "--expected", str(baseline)]) == 1  # 03_y missing
-    assert check_results.main([str(folder), "--expected", str(baseline), "--only", "02_x"]) == 0
+    assert check_results.main([bad, "--expected", str(expected), "--only", "02_x"]) == 1
     with pytest.raises(SystemExit):
-        check_results.main([str(folder), "--expected", str(baseline), "--only", "09_z"])
+        check_results.main([base, "--expected", str(expected), "--only", "09_z"])
 
 
-def test_the_committed_baseline_passes_against_itself_with_the_real_schemas(tmp_path):
-    baseline = json.loads(check_results.DEFAULT_EXPECTED.read_text())
-    rows = check_results.compare(baseline, baseline)
-    assert rows and all(r[5] for r in rows)
-    assert set(baseline) == set(SCHEMAS)
+def test_the_committed_baseline_passes_against_its_own_values_with_the_real_schemas():
+    baseline = check_results.read_baseline(check_results.DEFAULT_EXPECTED)
+    values = {nb: {k: e["value"] for k, e in entries.items()}
+              for nb, entries in baseline["results"].items()}  # fmt: skip
+    rows = check_results.compare(baseline, values)
+    assert rows and all(r.ok for r in rows), [r for r in rows if not r.ok]
+    assert set(baseline["results"]) == set(SCHEMAS)
+    assert baseline["runs"]["variants"] >= 3 and baseline["runs"]["seeds"] >= 10
+
+
+# Planted regressions (mlprivacy_build/plant_regressions.py): each one's results must fail
+# against today's baseline; the fixtures are the notebooks' results with the regression in.
+PLANTED = ROOT / "tests" / "planted_regressions"
+
+
+@pytest.mark.parametrize("plant", sorted(p.name for p in PLANTED.iterdir() if p.is_dir()))
+def test_each_planted_regression_fails_the_check(plant):
+    baseline = check_results.read_baseline(check_results.DEFAULT_EXPECTED)
+    results = check_results.load_results(PLANTED / plant)
+    expected = {**baseline, "results": {n: baseline["results"][n] for n in results}}
+    rows = check_results.compare(expected, results)
+    caught = [r for r in rows if not r.ok]
+    assert caught, f"{plant}: no key caught it"
+    manifest = json.loads((PLANTED / plant / "plant.json").read_text())
+    # The fixture was made against this baseline's values (not an older one's).
+    assert manifest["baseline_sha256"] == check_results.baseline_digest(list(results)), (
+        f"{plant}: made against another baseline; run `make plant-regressions` again"
+    )

@@ -1,0 +1,66 @@
+"""mlprivacy_build.machine_variants and plant_regressions: the parts that run no notebook."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from mlprivacy_build import check_results, machine_variants, plant_regressions
+
+
+def test_every_variant_changes_the_kernels_environment_except_the_default():
+    assert machine_variants.VARIANTS["default"][1] == {}
+    for name, (what, env) in machine_variants.VARIANTS.items():
+        assert what and (name == "default" or env), name
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
+
+
+def write_run(folder, notebook, values, seconds=1.0):
+    (folder / "results").mkdir(parents=True)
+    (folder / "results" / f"{notebook}.json").write_text(json.dumps(values))
+    (folder / f"{notebook}.status.json").write_text(
+        json.dumps({"notebook": notebook, "seconds": seconds, "passed": True})
+    )
+
+
+def test_the_summary_counts_identical_and_moved_numbers(tmp_path, monkeypatch):
+    notebook = "01_differential_privacy_basics"
+    baseline = check_results.read_baseline(check_results.DEFAULT_EXPECTED)
+    values = {k: e["value"] for k, e in baseline["results"][notebook].items()}
+    nested = {}
+    for key, value in values.items():  # load_results flattens dicts: nest them again
+        head, _, tail = key.partition(".")
+        if tail:
+            nested.setdefault(head, {})[tail] = value
+        else:
+            nested[key] = value
+    nested["seconds"] = 9.0
+    write_run(tmp_path / "default", notebook, nested)
+    write_run(tmp_path / "one-thread", notebook, nested, seconds=12.0)
+    table = machine_variants.summary(tmp_path, ["default", "one-thread"])
+    lines = table.splitlines()
+    assert lines[0].startswith("| variant |") and len(lines) == 4
+    assert "| one-thread | 01: 12 |" in lines[3]
+    same, total = check_results.identical_numbers(
+        check_results.load_results(tmp_path / "default" / "results"),
+        check_results.load_results(tmp_path / "one-thread" / "results"),
+    )
+    assert same == total > 0 and f"{same} of {total}" in lines[3]
+
+
+@pytest.mark.parametrize("plant", plant_regressions.PLANTS, ids=lambda p: p.name)
+def test_each_plant_applies_to_its_notebook_exactly_once(plant):
+    nb = plant_regressions.planted_notebook(plant)
+    text = "\n".join(c.source for c in nb.cells)
+    if plant.old:
+        assert plant.new in text and plant.old not in text
+    else:
+        planted = [c for c in nb.cells if c.source.startswith("# PLANTED REGRESSION")]
+        assert len(planted) == 1 and plant.patch in planted[0].source
+        compile(planted[0].source, plant.name, "exec")  # valid Python
+    original = nbformat.read(
+        plant_regressions.ROOT / "notebooks" / f"{plant.notebook}.ipynb", as_version=4
+    )
+    assert len(nb.cells) - len(original.cells) == (0 if plant.old else 1)
