@@ -6,10 +6,17 @@ the target in turn, attacked with the others as its reference models, and the sc
 targets are pooled, so the threshold at 0.1 % FPR rests on as many times more non-members as
 there are targets. :func:`leave_one_out_scores` does the attacking (LiRA offline and online,
 offline RMIA with its ``a`` fitted on the references of each target, and the loss threshold),
-:func:`pooled_tpr_at_fpr` the pooling, :func:`pooled_tpr_interval` an interval over targets
-(a bootstrap that resamples whole target models) and :func:`per_target_tpr` each target's own
-number. Scores of different targets can be pooled because these attacks calibrate every example
-(LiRA's Gaussians, RMIA's population z); the loss threshold is the uncalibrated baseline.
+:func:`pooled_tpr_at_fpr` the pooling, :func:`pooled_tpr_interval` an interval (a bootstrap
+that resamples target models and pool examples) and :func:`per_target_tpr` each target's own
+number.
+
+A reference trained on exactly the target's non-members (the other model of a complementary
+pair, :func:`reference_attacks.reference_in_masks`) is left out: it would be "out" for every
+member of the target and "in" for every non-member, so members would always have one more "out"
+model than non-members, which biases every attack that averages over the "out" models. Scores of
+different targets are pooled as the LiRA paper does; LiRA's and RMIA's scores are calibrated per
+example (but a target whose scores are shifted as a whole, e.g. trained differently, still sits
+on its own scale), and the loss threshold, not calibrated at all, is the baseline.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ def _check(scores: np.ndarray, in_masks: np.ndarray) -> tuple[np.ndarray, np.nda
             f"scores (targets, n) and boolean in_masks of the same shape are needed, "
             f"got {s.shape} and {m.dtype} {m.shape}"
         )
-    if np.any(m.all(axis=1)) or not np.any(m.any(axis=1)):
+    if np.any(m.all(axis=1)) or not np.all(m.any(axis=1)):
         raise ValueError("every target needs members and non-members")
     return s, m
 
@@ -45,7 +52,8 @@ def leave_one_out_scores(
     gamma: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """Return ``{attack: scores}`` with ``scores[j]`` the attack on model ``j`` as the target
-    and all the other models as its reference models (shape ``(models, n)``).
+    and the other models as its reference models (shape ``(models, n)``), but for a model whose
+    training set is exactly the complement of ``j``'s (see the module docstring).
 
     ``logits_pool`` ``(models, n, classes)``: every model's logits on the pool; ``in_masks``
     ``(models, n)``: which pool examples trained which model (the target's members included);
@@ -53,8 +61,8 @@ def leave_one_out_scores(
     no model. Attacks (:data:`ATTACKS`): ``threshold`` (the example's log-probability of its
     label, minus its loss), offline and online LiRA (:func:`reference_attacks.lira_scores`) and
     offline RMIA with ``a`` fitted on the references alone
-    (:func:`reference_attacks.fit_offline_a`). Needs at least 3 models. Raises ``ValueError``
-    for mismatched shapes.
+    (:func:`reference_attacks.fit_offline_a`). Needs at least 3 models, and every target at
+    least 2 references. Raises ``ValueError`` for mismatched shapes.
     """
     logits = np.asarray(logits_pool, dtype=float)
     logits_z = np.asarray(logits_population, dtype=float)
@@ -76,7 +84,10 @@ def leave_one_out_scores(
     prob_z = np.stack([reference_attacks.true_label_probability(lg, labels_z) for lg in logits_z])
     out = {name: np.empty(masks.shape) for name in ATTACKS}
     for j in range(n_models):
-        others = np.arange(n_models) != j
+        complement = np.all(masks == ~masks[j], axis=1)
+        others = (np.arange(n_models) != j) & ~complement
+        if others.sum() < 2:
+            raise ValueError(f"model {j} has fewer than 2 references besides its complement")
         refs = masks[others]
         out["threshold"][j] = np.log(prob_x[j])
         out["lira_offline"][j] = reference_attacks.lira_scores(stat[j], stat[others], refs, False)
@@ -110,11 +121,13 @@ def pooled_tpr_interval(
     n_boot: int = 1000,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Return a bootstrap interval over targets of :func:`pooled_tpr_at_fpr`.
+    """Return a bootstrap interval of :func:`pooled_tpr_at_fpr`.
 
-    Whole target models are resampled with replacement (``n_boot`` times, seeded) and the
-    pooled TPR recomputed; the interval is the central ``confidence`` range. It covers what
-    another set of trained models would give; with a handful of targets it is itself rough.
+    Each of ``n_boot`` (seeded) draws resamples the target models and, independently, the pool
+    examples (the same examples for every target), both with replacement, and recomputes the
+    pooled TPR; the interval is the central ``confidence`` range. It covers both what another
+    set of trained models and what another draw of examples would give. With a handful of
+    targets that share their references it is rough, not exact.
     """
     s, m = _check(scores, in_masks)
     if not 0 < confidence < 1:
@@ -122,9 +135,13 @@ def pooled_tpr_interval(
     if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 10:
         raise ValueError(f"n_boot must be an int >= 10, got {n_boot!r}")
     rng = np.random.default_rng(seed)
-    draws = [
-        pooled_tpr_at_fpr(s[idx], m[idx], fpr)
-        for idx in rng.integers(0, len(s), size=(int(n_boot), len(s)))
-    ]
+    draws = []
+    for _ in range(int(n_boot)):
+        rows = rng.integers(0, s.shape[0], size=s.shape[0])
+        cols = rng.integers(0, s.shape[1], size=s.shape[1])
+        sub_s, sub_m = s[np.ix_(rows, cols)], m[np.ix_(rows, cols)]
+        if np.any(sub_m.all(axis=1)) or not np.all(sub_m.any(axis=1)):
+            continue  # a draw with a target lacking members or non-members: skip it
+        draws.append(pooled_tpr_at_fpr(sub_s, sub_m, fpr))
     low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
     return float(low), float(high)

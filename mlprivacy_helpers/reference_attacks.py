@@ -300,6 +300,7 @@ def fit_offline_a(
     reference_prob_x: np.ndarray,
     in_masks: np.ndarray,
     grid: np.ndarray | None = None,
+    default: float | None = None,
 ) -> float:
     """Return the ``a`` of :func:`offline_pr_x` fitted on the reference models alone.
 
@@ -307,8 +308,13 @@ def fit_offline_a(
     plays the target, the others are its references, and its own "in" and "out" examples
     are the members and non-members; the ``a`` of ``grid`` (default 0, 0.1, ..., 1) with the
     highest mean AUC of ``ratio(x)`` over these attacks wins (RMIA's AUC is that of
-    ``ratio(x)``, see :func:`rmia_offline_scores`). Needs at least two reference models.
-    Raises ``ValueError`` otherwise or for bad shapes.
+    ``ratio(x)``, see :func:`rmia_offline_scores`). A reference trained on exactly the
+    pseudo-target's non-members (the other model of its complementary pair,
+    :func:`reference_in_masks`) is left out: it would give every member an "out" model and
+    every non-member none, which is not the real attack's situation. A pseudo-target left with
+    no reference is skipped; if every one is (a single complementary pair), ``default`` is
+    returned when given, else ``ValueError`` is raised. Also raises ``ValueError`` for fewer
+    than two models or bad shapes.
     """
     from sklearn import metrics  # lazily: only the fit needs it
 
@@ -318,12 +324,26 @@ def fit_offline_a(
         raise ValueError(
             f"fitting a needs at least 2 reference models (models, n), got {probs.shape}"
         )
+    if masks.shape != probs.shape:
+        raise ValueError(f"in_masks must have the shape of reference_prob_x, {probs.shape}")
     grid = np.round(np.linspace(0, 1, 11), 10) if grid is None else np.asarray(grid, float)
+    usable = []
+    for k in range(probs.shape[0]):
+        complement = np.all(masks == ~masks[k], axis=1)
+        others = (np.arange(probs.shape[0]) != k) & ~complement
+        if others.any():
+            usable.append((k, others))
+    if not usable:
+        if default is not None:
+            return float(default)
+        raise ValueError(
+            "every reference model's only other model is its complement: a cannot be fitted "
+            "without the target (give default=)"
+        )
     mean_auc = []
     for a in grid:
         aucs = []
-        for k in range(probs.shape[0]):
-            others = np.arange(probs.shape[0]) != k
+        for k, others in usable:
             log_ratio = np.log(probs[k]) - np.log(offline_pr_x(probs[others], masks[others], a))
             aucs.append(metrics.roc_auc_score(masks[k], log_ratio))
         mean_auc.append(np.mean(aucs))

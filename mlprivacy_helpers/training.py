@@ -78,7 +78,10 @@ def model_description(model: tf.keras.Model) -> dict[str, Any]:
     """Return a JSON-able description of a compiled model: architecture, optimizer, loss.
 
     Works for subclassed models (e.g. TF Privacy's ``DPModel``) whose ``to_json`` fails,
-    by falling back to the class name and each layer's config.
+    by falling back to the class name and each layer's config. A DP-SGD model's clipping norm,
+    noise multiplier and microbatches (TF Privacy's ``DPModel`` keeps them as attributes, not in
+    its config), and a Poisson model's expected batch size, sampling seed and padding, are part
+    of it: a model trained with other noise never shares a cache entry.
     """
     try:
         architecture: Any = json.loads(model.to_json())
@@ -91,6 +94,22 @@ def model_description(model: tf.keras.Model) -> dict[str, Any]:
         "class": type(model).__qualname__,
         "architecture": _without_layer_names(architecture),
     }
+    dp = {
+        name: getattr(model, attribute)
+        for name, attribute in (
+            ("l2_norm_clip", "_l2_norm_clip"),
+            ("noise_multiplier", "_noise_multiplier"),
+            ("num_microbatches", "_num_microbatches"),
+            ("expected_batch_size", "expected_batch_size"),
+            ("sampling_seed", "sampling_seed"),
+            ("pad_multiple", "pad_multiple"),
+        )
+        if hasattr(model, attribute)
+    }
+    if dp:
+        description["dp"] = {
+            k: v if isinstance(v, int | float | None) else str(v) for k, v in dp.items()
+        }
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None:
         description["optimizer"] = [type(optimizer).__qualname__, optimizer.get_config()]
@@ -247,17 +266,19 @@ def train_cached(
     bar = progress if isinstance(progress, Progress) else None
     if progress is True:
         bar = Progress(int(epochs), f"training {name}", "epochs")
-    fit_history = model.fit(
-        x,
-        y,
-        epochs=int(epochs),
-        batch_size=int(batch_size),
-        validation_data=validation_data,
-        callbacks=[EpochTimer(), *callbacks, *([ProgressCallback(bar)] if bar else [])],
-        verbose=verbose,
-    )
-    if progress is True:
-        bar.close()
+    try:
+        fit_history = model.fit(
+            x,
+            y,
+            epochs=int(epochs),
+            batch_size=int(batch_size),
+            validation_data=validation_data,
+            callbacks=[EpochTimer(), *callbacks, *([ProgressCallback(bar)] if bar else [])],
+            verbose=verbose,
+        )
+    finally:
+        if progress is True:  # also when training fails: the bar must not stay frozen
+            bar.close()
     history = to_jsonable({k: list(v) for k, v in fit_history.history.items()})
     if entry is not None:
         store_entry(entry, model, history)

@@ -151,6 +151,27 @@ def test_nb01_ex2_the_sensitivity_of_a_clipped_sum_does_not_depend_on_n():
         assert my_sensitivity == abs(neighbour.sum() - hours.sum())
 
 
+def test_nb01_ex9_histogram_sensitivities_are_the_largest_l1_changes_of_each_kind():
+    # Brute force on a small clinic: every neighbour of each kind, L1 change of the two counts.
+    add_remove, replace_one = solution(NB01, "my_histogram_sensitivities")
+    clinic = np.array([True, False, False, True, False])
+
+    def histogram(d):
+        return np.array([np.sum(~d), np.sum(d)])
+
+    removed = [np.delete(clinic, i) for i in range(clinic.size)]
+    added = [np.append(clinic, v) for v in (True, False)]
+    replaced = []
+    for i in range(clinic.size):
+        for v in (True, False):
+            neighbour = clinic.copy()
+            neighbour[i] = v
+            replaced.append(neighbour)
+    l1 = [np.abs(histogram(clinic) - histogram(n)).sum() for n in removed + added]
+    assert add_remove == max(l1)
+    assert replace_one == max(np.abs(histogram(clinic) - histogram(n)).sum() for n in replaced)
+
+
 def test_nb01_ex3_the_laplace_mechanism_draws_what_the_notebook_draws():
     scope = _nb01_scope()
     mine = solution(NB01, "my_laplace_mechanism")
@@ -501,6 +522,7 @@ TESTED = {
         "my_privacy_loss",
         "my_violation_mass",
         "my_attacker_accuracy",
+        "my_histogram_sensitivities",
     },
     NB02: {
         "my_advantage_from_scores",

@@ -124,14 +124,17 @@ def test_key_numbers_of_notebook_04():
     results = {"tpr_at_1pct_fpr": {"lr": 0.032, "lira_online": 0.0948, "rmia_offline": 0.0928},
                "k_reference_models": 4, "dp_epsilon": 3.847, "dp_delta": 1e-5,
                "dp_tpr_at_1pct_fpr": {"lr": 0.0104, "rmia_offline": 0.0084},
+               "dp_tpr_bound_at_1pct_fpr": 0.148, "dp_tpr_bound_at_1pct_fpr_single_eps": 0.998,
                "audit_epsilon_lower_bound_plain": 1.67, "audit_epsilon_lower_bound_dp": 0.0,
                "audit_canaries": 500}  # fmt: skip
     pairs = dict(pages.key_numbers("04_auditing_membership_inference", results))
     label = "Members found at 1 % false positives: LR attack vs LiRA online vs RMIA offline"
     assert pairs[label] == ("3.2% vs 9.5% vs 9.3%")
-    assert (
-        pairs["DP-SGD model: ε (δ); strongest attack's TPR at 1 % FPR"] == "3.85 (δ = 1e-05); 1.0%"
+    label = (
+        "DP-SGD model: ε, add/remove (δ); TPR allowed on the pool at 1 % FPR by the whole "
+        "replace-one profile (by its single pair); strongest attack's"
     )
+    assert pairs[label] == "3.85 (δ = 1e-05); 14.8% (100%); 1.0%"
     assert "1.67 / 0.00 (500 canaries)" in pairs.values()
 
 

@@ -69,3 +69,20 @@ def test_source_shows_the_recipe_code():
     assert "SparseCategoricalCrossentropy(from_logits=True)" in code.data
     with pytest.raises(TypeError, match="must be a function"):
         recipes.source("compiled_cifar10_cnn")
+
+
+def test_the_dp_settings_are_part_of_the_cache_key():
+    # TF Privacy's DPModel keeps its clipping norm and noise multiplier out of its Keras config;
+    # a model trained with other noise must not load this one's cached weights.
+    def description(noise, clip=1.0, seed=0):
+        model = recipes.compiled_poisson_dp_cifar10_cnn(
+            clip, noise, expected_batch_size=128, sampling_seed=seed, learning_rate=3e-3
+        )
+        return training.model_description(model)
+
+    base = description(1.1)
+    assert base == description(1.1)
+    assert base["dp"]["noise_multiplier"] == 1.1 and base["dp"]["l2_norm_clip"] == 1.0
+    assert description(0.55) != base
+    assert description(1.1, clip=0.5) != base
+    assert description(1.1, seed=1) != base

@@ -236,7 +236,7 @@ def test_a_is_fitted_on_the_reference_models_only_and_is_the_best_of_the_grid():
     def mean_auc(value):
         aucs = []
         for k in range(4):
-            others = np.arange(4) != k
+            others = (np.arange(4) != k) & (np.arange(4) != (k ^ 1))  # its complement left out
             pr = ra.offline_pr_x(ref_prob[others], masks[others], value)
             aucs.append(metrics.roc_auc_score(masks[k], np.log(ref_prob[k]) - np.log(pr)))
         return np.mean(aucs)
@@ -244,6 +244,11 @@ def test_a_is_fitted_on_the_reference_models_only_and_is_the_best_of_the_grid():
     assert all(mean_auc(a) >= mean_auc(b) - 1e-12 for b in np.linspace(0, 1, 11))
     with pytest.raises(ValueError, match="at least 2 reference models"):
         ra.fit_offline_a(ref_prob[:1], masks[:1])
+    # One complementary pair: each model's only reference would be its complement.
+    assert np.array_equal(masks[1], ~masks[0])
+    with pytest.raises(ValueError, match="complement"):
+        ra.fit_offline_a(ref_prob[:2], masks[:2])
+    assert ra.fit_offline_a(ref_prob[:2], masks[:2], default=1.0) == 1.0
 
 
 def test_offline_rmia_refuses_bad_input():

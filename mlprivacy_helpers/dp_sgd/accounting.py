@@ -240,6 +240,8 @@ def privacy_profile(
     engine.compose(event)
     if epsilons is None:
         top = engine.get_epsilon(1e-12)
+        if not np.isfinite(top):
+            raise ValueError(f"{event} is not differentially private (ε is infinite)")
         standard = [engine.get_epsilon(10.0**-k) for k in range(3, 11)]
         epsilons = np.unique(np.r_[np.linspace(0.0, top, 401), standard])
     epsilons = np.asarray(epsilons, dtype=float)
@@ -257,7 +259,9 @@ def tpr_bound_from_profile(
 
     Each pair gives ``TPR <= min(e^ε FPR + δ, 1 - e^-ε (1 - FPR - δ), 1)`` (the test, and the
     same test with its verdicts swapped); all hold at once, so the bound is their minimum over
-    the pairs: the trade-off function of f-DP (Dong, Roth and Su 2022, Proposition 2.12).
+    the pairs: the f-DP trade-off curve that the profile implies (Dong, Roth and Su 2022,
+    Proposition 2.13), up to the ε grid. With :func:`privacy_profile`'s δ, the larger of the two
+    directions in both inequalities, it is valid and slightly conservative.
     """
     f = np.asarray(fpr, dtype=float)
     if np.any((f < 0) | (f > 1)):
