@@ -71,16 +71,19 @@ $(STAMP): requirements-lock.txt requirements-no-deps.txt pyproject.toml
 # notebooks are handed out first, in the order given, to whichever worker is free; the unit
 # tests fill the time left.
 TEST_WORKERS ?= 2
+# Where `make test` and `make test-notebook` write the notebooks' numbers (.ci/run's Python 3.11
+# lane gives its own, so that `make update-expected` reads the main run's).
+TEST_RESULTS ?= build/test-results
 test: lint $(STAMP)
-	@rm -rf build/test-results build/test-learner
+	@rm -rf $(TEST_RESULTS) build/test-learner
 	$(BIN)/mlprivacy-learner --expect-not-attempted --out build/test-learner $(NOTEBOOKS)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
-	MLPRIVACY_RESULTS="$(CURDIR)/build/test-results" \
+	MLPRIVACY_RESULTS="$(abspath $(TEST_RESULTS))" \
 	$(BIN)/python -m pytest notebooks build/test-learner tests --nbval-lax --nbval-cell-timeout=900 \
 		-p no:cacheprovider -p mlprivacy_build.pytest_notebook_groups \
 		-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -ra --durations=8
-	$(BIN)/mlprivacy-check-results build/test-results
+	$(BIN)/mlprivacy-check-results $(TEST_RESULTS)
 
 # The unit tests alone (tests/, two workers): what .ci/run's Python 3.11 lane runs with
 # `make test-unit test-notebook VENV=.venv-3.11 PYTHON=...` besides one CIFAR-10 notebook.
@@ -93,14 +96,14 @@ test-unit: $(STAMP)
 # make test-notebook NOTEBOOK=notebooks/02_membership_inference_cifar10.ipynb
 test-notebook: $(STAMP)
 	@test -f "$(NOTEBOOK)" || { echo "usage: make test-notebook NOTEBOOK=notebooks/NN_name.ipynb"; exit 2; }
-	@rm -rf build/test-results/$(basename $(notdir $(NOTEBOOK))).json
+	@rm -rf $(TEST_RESULTS)/$(basename $(notdir $(NOTEBOOK))).json
 	$(BIN)/mlprivacy-learner --expect-not-attempted --out build/test-learner $(NOTEBOOK)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
-	MLPRIVACY_RESULTS="$(CURDIR)/build/test-results" \
+	MLPRIVACY_RESULTS="$(abspath $(TEST_RESULTS))" \
 	$(BIN)/python -m pytest $(NOTEBOOK) build/test-learner/$(notdir $(NOTEBOOK)) --nbval-lax \
 		--nbval-cell-timeout=900 -p no:cacheprovider -ra
-	$(BIN)/mlprivacy-check-results build/test-results --only $(basename $(notdir $(NOTEBOOK)))
+	$(BIN)/mlprivacy-check-results $(TEST_RESULTS) --only $(basename $(notdir $(NOTEBOOK)))
 
 # The learner edition: every notebook with its solution cells replaced by `name = None` stubs
 # and collapsed "Show solution" blocks, in build/learner/ (mlprivacy-learner, nbformat only).

@@ -130,24 +130,31 @@ def _round(x: float) -> float:
 def measure(
     values: Sequence[float], variants: Sequence[Sequence[float]], seeds: Sequence[Sequence[float]]
 ) -> list[tuple[float, float]]:
-    """Return ``(spread, tolerance floor-free)`` per number of a key.
+    """Return ``(spread, tolerance)`` per number of a key, before the schema's floor.
 
     ``values``: the baseline's numbers; ``variants[v]``: the same key under machine variant
-    ``v``; ``seeds[s]``: under seed ``s``. The spread is the largest move over the variants;
-    if the key moved at all, at least its standard deviation over the seeds. The tolerance is
-    ``SPREAD_FACTOR`` times the spread, or ``STABLE_REL`` relative if nothing moved.
+    ``v``; ``seeds[s]``: under seed ``s``. The spread is the largest move over the variants; a
+    key that moved by more than float noise (``STABLE_REL`` relative) moves with the machine,
+    like another training run, so its spread is at least its standard deviation over the seeds.
+    The tolerance is ``SPREAD_FACTOR`` times the spread, and never below ``STABLE_REL``
+    relative. Raises ``ValueError`` if a variant gave NaN where the baseline did not (or the
+    reverse): that is a failure under the variant, not a spread.
     """
     out = []
     for i, base in enumerate(values):
-        moves = [abs(v[i] - base) for v in variants if math.isfinite(v[i]) and math.isfinite(base)]
+        moves = []
+        for v in variants:
+            if math.isnan(v[i]) != math.isnan(base):
+                raise ValueError("a machine variant gave NaN where the baseline did not")
+            if math.isfinite(v[i]) and math.isfinite(base):
+                moves.append(abs(v[i] - base))
         machine = max(moves, default=0.0)
-        moved = machine > 1e-12 * max(1.0, abs(base))
+        noise = STABLE_REL * max(abs(base) if math.isfinite(base) else 0.0, 1e-6)
         spread = machine
         column = [s[i] for s in seeds if math.isfinite(s[i])]
-        if moved and len(column) >= 3:
+        if machine > noise and len(column) >= 3:
             spread = max(machine, statistics.stdev(column))
-        tol = SPREAD_FACTOR * spread if moved else STABLE_REL * max(abs(base), 1e-6)
-        out.append((_round(spread) if moved else 0.0, _round(tol)))
+        out.append((_round(spread), _round(max(SPREAD_FACTOR * spread, noise))))
     return out
 
 
@@ -194,7 +201,10 @@ def build_expected(
                             )
                         found.append(got)
                     columns.append(found)
-                measured = measure(numbers, *columns)
+                try:
+                    measured = measure(numbers, *columns)
+                except ValueError as exc:
+                    raise ValueError(f"{notebook}: {key}: {exc}") from None
                 spread = [s for s, _ in measured]
                 tol = [max(t, field.tol) for _, t in measured]
             else:
@@ -206,7 +216,13 @@ def build_expected(
                 spread, tol = _as_list(old["spread"]), _as_list(old["tolerance"])
                 if len(tol) != len(numbers):
                     raise ValueError(f"{notebook}: {key} changed size; measure it again")
-            informational = all(t >= abs(v) for t, v in zip(tol, numbers, strict=True))
+                tol = [max(t, field.tol) for t in tol]  # a floor raised since is applied
+            # Informational: a key that moves with the machine so much that even a fall to zero
+            # passes. A key that never moved is always checked, also at 0.
+            informational = all(
+                s > 0 and v != 0 and t >= abs(v)
+                for s, t, v in zip(spread, tol, numbers, strict=True)
+            )
             scalar = not isinstance(value, list)
             entries[key] = {
                 "value": value,
@@ -243,6 +259,42 @@ def baseline_digest(notebooks: Sequence[str] | None = None, path: Path = DEFAULT
     names = sorted(results) if notebooks is None else sorted(notebooks)
     values = {n: {k: e["value"] for k, e in results[n].items()} for n in names}
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def fingerprints() -> dict[str, str]:
+    """Return SHA-256 digests of what determines the numbers: each notebook's code cells (its
+    prose may change without changing a number) and the lock; the seed and variant runs record
+    them (``seed_sweep.run_one``)."""
+    import hashlib
+
+    import nbformat
+
+    out = {}
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        code = "\n# --- cell ---\n".join(c.source for c in cells if c.cell_type == "code")
+        out[path.stem] = hashlib.sha256(code.encode()).hexdigest()
+    lock = (ROOT / "requirements-lock.txt").read_bytes()
+    out["requirements-lock.txt"] = hashlib.sha256(lock).hexdigest()
+    return out
+
+
+def stale_runs(folders: Sequence[Path]) -> list[str]:
+    """Return a line for each results folder whose runs recorded other notebooks or another
+    lock than this checkout's (``status.json`` files beside the folder), or recorded none."""
+    now = fingerprints()
+    problems = []
+    for folder in folders:
+        for result in sorted(Path(folder).glob("*.json")):
+            status = Path(folder).parent / f"{result.stem}.status.json"
+            if not status.is_file():
+                problems.append(f"{result}: no {status.name} beside it")
+                continue
+            recorded = json.loads(status.read_text()).get("fingerprints", {})
+            for name in (result.stem, "requirements-lock.txt"):
+                if recorded.get(name) != now.get(name):
+                    problems.append(f"{result}: made with another {name}")
+    return problems
 
 
 def read_baseline(path: Path) -> dict[str, Any]:
@@ -304,6 +356,9 @@ def _compare_entry(notebook: str, key: str, entry: Mapping[str, Any], value: Any
         if (math.isnan(x) and math.isnan(y)) or x == y:
             continue
         move = abs(x - y)
+        if math.isnan(move):  # NaN on one side only: as far as a number can move
+            ok, worst = False, math.inf
+            continue
         ok = ok and move <= t
         worst = max(worst, move / s if s > 0 else math.inf)
     tol_text = f"±{tols[0]:g}" if len(tols) == 1 else "±[" + ", ".join(f"{t:g}" for t in tols) + "]"
@@ -379,8 +434,9 @@ def report(rows: Sequence[Row], name: str) -> tuple[str, bool]:
         verdict.append(f"{structural} key(s) are missing, new, of another type or size, or differ "
                        "where they must match exactly (settings, counts)")  # fmt: skip
     lines.append(
-        "; ".join(verdict) + ": this is a change, not this machine. If the change is deliberate, "
-        "rewrite the baseline with `make update-expected` (README, Tests)."
+        "; ".join(verdict) + ": this is a change, not this machine (as far as the spreads, "
+        "measured on x86-64 Linux, can tell: README, Tests). If the change is deliberate, "
+        "rewrite the baseline with `make update-expected`."
     )
     return "\n".join(lines), False
 
@@ -398,12 +454,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.update:
+        if args.keep_spreads == bool(args.variants or args.seeds):
+            parser.error("give --variants and --seeds (measured runs), or --keep-spreads")
+        if not args.keep_spreads and not (args.variants and args.seeds):
+            parser.error("both --variants and --seeds are needed (make test-variants, test-seeds)")
         base = load_results(args.results)
+        stale = stale_runs([*args.variants, *args.seeds])
+        if stale:
+            print("results: baseline not written: runs of other code or another lock:\n  "
+                  + "\n  ".join(stale))  # fmt: skip
+            return 1
         variants = [load_results(d) for d in args.variants]
         seeds = [load_results(d) for d in args.seeds]
-        previous = read_baseline(args.expected) if args.expected.is_file() else None
-        if not (variants or seeds) and not args.keep_spreads:
-            parser.error("give --variants and --seeds (measured runs), or --keep-spreads")
+        previous = read_baseline(args.expected) if args.keep_spreads else None
         try:
             baseline = build_expected(base, variants, seeds, previous=previous)
         except ValueError as exc:

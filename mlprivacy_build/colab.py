@@ -9,11 +9,11 @@ pyproject.toml. From it this module builds
   offline pages);
 * the setup cell, the first code cell of every notebook: on Colab (``google.colab`` is
   imported in Colab's kernels) it installs exactly what Colab's runtime lacks, at the lock's
-  versions: IBM ART and the series' helper package from the repository (with dependency
-  resolution, so pip checks their ranges against what Colab has and changes nothing that is
-  there), then dp-accounting and TF Privacy without their stale caps (dp-accounting declares
-  attrs<24, TF Privacy see requirements-no-deps.txt); then it selects the quick profile.
-  Anywhere else it does nothing.
+  versions: IBM ART with dependency resolution (all of its dependencies are there, so pip adds
+  nothing), then dp-accounting, TF Privacy and the series' helper package from the repository
+  without their declared dependencies (dp-accounting declares attrs<24, TF Privacy see
+  requirements-no-deps.txt; tests/test_colab.py checks that Colab has everything else the
+  helper package declares); then it selects the quick profile. Anywhere else it does nothing.
 
 ``mlprivacy-colab --write`` puts the current link and cell into the notebooks and the README;
 ``--check`` (run by tests/test_colab.py) fails if any of them is out of date.

@@ -8,12 +8,13 @@
    from this checkout instead of from GitHub (this machine reaches only package registries);
 3. runs both under nbval (``--nbval-lax``) in that venv, with no ``MLPRIVACY_PROFILE``: the
    setup cell must install what Colab lacks and select the quick profile;
-4. compares ``pip freeze`` before and after: exactly dp-accounting, IBM ART, TF Privacy and
-   the helper package must have been added, at the lock's versions, and nothing Colab had may
-   have changed (a changed package is what makes Colab ask for a restart).
+4. compares ``pip freeze`` after the run with Colab's versions (colab_runtime.txt): exactly
+   dp-accounting, IBM ART, TF Privacy and the helper package must have been added, at the
+   lock's versions, and nothing Colab had may have changed (a changed package is what makes
+   Colab ask for a restart).
 
 Datasets come from ``MLPRIVACY_DATA`` when set (on Colab the loaders download them).
-Usage: mlprivacy-test-colab [--work build/colab-test] [--keep-venv]
+Usage: mlprivacy-test-colab [--work build/colab-test] [--venv build/colab-venv]
 """
 
 from __future__ import annotations
@@ -52,6 +53,17 @@ def freeze(python: Path) -> dict[str, str]:
             name, version = line.split("==", 1)
             pins[name.lower().replace("_", "-")] = version
     return pins
+
+
+def runtime_pins() -> dict[str, str]:
+    """Return {normalised name: version} of mlprivacy_build/colab_runtime.txt."""
+    return {
+        name.lower().replace("_", "-"): version
+        for name, version in (
+            line.split("==") for line in RUNTIME.read_text().splitlines()
+            if line and not line.startswith("#")
+        )
+    }  # fmt: skip
 
 
 def lock_versions(*names: str) -> list[str]:
@@ -154,9 +166,13 @@ def main(argv: list[str] | None = None) -> int:
         cwd=work,
     )
     after = freeze(python)
-    added = {n: v for n, v in after.items() if n not in before}
-    changed = {n: (before[n], after[n]) for n in before if n in after and after[n] != before[n]}
-    removed = sorted(set(before) - set(after))
+    # Against Colab's own versions (not "before": a venv an earlier run had spoiled would hide it).
+    on_colab = {**runtime_pins(), **{n: before[n] for n in (*HARNESS, "pip") if n in before}}
+    added = {n: v for n, v in after.items() if n not in on_colab}
+    changed = {
+        n: (on_colab[n], after[n]) for n in on_colab if n in after and after[n] != on_colab[n]
+    }
+    removed = sorted(set(on_colab) - set(after))
     expected = {
         **{n: v for n, v in colab._pins(ROOT / "requirements-lock.txt").items()
            if n in colab.WITH_DEPS + colab.LOCK_NO_DEPS},

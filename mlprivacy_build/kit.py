@@ -38,7 +38,7 @@ LEARNER_README = """\
 # Workshop kit: install on your laptop, with no network
 
 You need: this folder (on the USB stick or copied to your disk), a clone of the course
-repository, Python {pythons}, `make` (macOS: `xcode-select --install`; Windows: use WSL2), and
+repository, Python {pythons}, `make` (macOS: `xcode-select --install`; Windows: WSL2), and
 about 3 GB of free disk space for the environment.
 
 1. In the course repository, install everything from the kit, with no network:

@@ -3,7 +3,8 @@
 Each plant is a bug of the kind a change could bring in, put into one notebook on purpose: a
 patch cell after its imports (or a one-line edit of its code), run in the quick profile with
 seed 0 (``allow_errors``: the notebook's own assertions may fail, the results are still
-written). ``mlprivacy-plant-regressions`` writes each plant's results JSON and a ``plant.json``
+written). ``mlprivacy-plant-regressions`` writes each plant's results JSON (``results/``) and a
+``plant.json``
 (what was planted, which keys the check flags and by how many spreads, and a digest of the
 baseline values it was run against) into ``tests/planted_regressions/<plant>/``;
 tests/test_check_results.py then asserts that ``mlprivacy-check-results`` fails on every one
@@ -111,12 +112,13 @@ def planted_notebook(plant: Plant) -> nbformat.NotebookNode:
 
 
 def run(plant: Plant, cache: Path) -> dict:
-    """Run one plant; write its fixture; return its manifest."""
+    """Run one plant with the model cache ``cache``; write its fixture (``results/`` and
+    ``plant.json``); return its manifest."""
     out = OUT / plant.name
     shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    (out / "results").mkdir(parents=True)
     env = {"MLPRIVACY_PROFILE": "quick", "MLPRIVACY_SEED": "0", "MLPRIVACY_CACHE": str(cache),
-           "MLPRIVACY_RESULTS": str(out)}  # fmt: skip
+           "MLPRIVACY_RESULTS": str(out / "results")}  # fmt: skip
     nb = planted_notebook(plant)
     client = NotebookClient(nb, timeout=3600, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(ROOT / "notebooks")}})  # fmt: skip
@@ -124,7 +126,9 @@ def run(plant: Plant, cache: Path) -> dict:
     with mock.patch.dict(os.environ, env):
         client.execute()
     seconds = time.perf_counter() - start
-    results = check_results.load_results(out)
+    if not any((out / "results").glob("*.json")):
+        raise RuntimeError(f"{plant.name}: the notebook wrote no results")
+    results = check_results.load_results(out / "results")
     baseline = check_results.read_baseline(check_results.DEFAULT_EXPECTED)
     expected = {**baseline, "results": {n: baseline["results"][n] for n in results}}
     rows = check_results.compare(expected, results)
@@ -156,22 +160,35 @@ def run(plant: Plant, cache: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plants", nargs="+", choices=[p.name for p in PLANTS], default=None)
-    parser.add_argument("--cache", type=Path, default=None, help="a (warm) model cache to use")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="a warm model cache to start from: each plant gets its own copy, so what a plant "
+        "trains never reaches another plant or the original",
+    )
     args = parser.parse_args(argv)
     plants = [p for p in PLANTS if args.plants is None or p.name in args.plants]
-    with tempfile.TemporaryDirectory() as tmp:
-        cache = args.cache or Path(tmp)
-        failed = False
-        for plant in plants:
-            print(f"==> {plant.name} ({plant.notebook}): {plant.description}", flush=True)
-            manifest = run(plant, cache)
-            keys = ", ".join(
-                f"{c['key']} ({c['spreads']}x)" if c["spreads"] is not None else c["key"]
-                for c in manifest["caught_by"]
-            )
-            print(f"    {manifest['seconds']} s; caught by {len(manifest['caught_by'])} key(s): "
-                  f"{keys or 'NONE'}", flush=True)  # fmt: skip
-            failed = failed or not manifest["caught_by"]
+    failed = False
+    for plant in plants:
+        print(f"==> {plant.name} ({plant.notebook}): {plant.description}", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            cache = Path(tmp) / "models"
+            if args.cache is not None:
+                shutil.copytree(args.cache, cache)
+            try:
+                manifest = run(plant, cache)
+            except Exception as exc:  # one broken plant must not stop the others
+                print(f"    FAILED: {type(exc).__name__}: {exc}", flush=True)
+                failed = True
+                continue
+        keys = ", ".join(
+            f"{c['key']} ({c['spreads']}x)" if c["spreads"] is not None else c["key"]
+            for c in manifest["caught_by"]
+        )
+        print(f"    {manifest['seconds']} s; caught by {len(manifest['caught_by'])} key(s): "
+              f"{keys or 'NONE'}", flush=True)  # fmt: skip
+        failed = failed or not manifest["caught_by"]
     return 1 if failed else 0
 
 

@@ -34,7 +34,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from mlprivacy_build import pages
+from mlprivacy_build import check_results, pages
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -110,6 +110,8 @@ def run_one(
     outcome = {
         "seed": seed,
         "notebook": path.stem,
+        # What the numbers came from, so that `make update-expected` refuses stale runs.
+        "fingerprints": check_results.fingerprints(),
         "passed": not error,
         "error": error,
         "seconds": round(seconds, 1),

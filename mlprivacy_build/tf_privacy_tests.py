@@ -10,7 +10,7 @@ clipping, ``DPModel`` and the DP-SGD privacy statement, under pytest with our sw
 ``KNOWN_FAILURES`` lists the tests known to fail on our stack, each with its reason (all are
 the tests' own code, not the modules we use); any other failure or error fails the run, and
 so does a known failure that passes (the list must then shrink). Run after every change of
-requirements-lock.txt and weekly (.github/workflows/tf-privacy.yml).
+requirements-lock.txt and weekly (.github/workflows/weekly.yml).
 
 Usage: mlprivacy-tf-privacy-tests [-n WORKERS] [--junit FILE]
 """

@@ -128,7 +128,11 @@ def test_command_line_update_then_check(tmp_path, capsys, monkeypatch):
     variants = [write(tmp_path / f"v{i}", v) for i, v in enumerate(VARIANTS)]
     seeds = [write(tmp_path / f"s{i}", s) for i, s in enumerate(SEEDS)]
     expected = tmp_path / "expected.json"
-    assert check_results.main(["--update", base, "--expected", str(expected)]) != 0
+    with pytest.raises(SystemExit):  # no measured runs
+        check_results.main(["--update", base, "--expected", str(expected)])
+    with pytest.raises(SystemExit):  # variants without seeds
+        check_results.main(["--update", base, "--variants", *variants, "--expected", str(expected)])
+    monkeypatch.setattr(check_results, "stale_runs", lambda folders: [])  # no status files here
     args = ["--update", base, "--variants", *variants, "--seeds", *seeds]
     assert check_results.main([*args, "--expected", str(expected)]) == 0
     assert check_results.main([base, "--expected", str(expected)]) == 0
@@ -154,18 +158,58 @@ def test_the_committed_baseline_passes_against_its_own_values_with_the_real_sche
 # Planted regressions (mlprivacy_build/plant_regressions.py): each one's results must fail
 # against today's baseline; the fixtures are the notebooks' results with the regression in.
 PLANTED = ROOT / "tests" / "planted_regressions"
+PLANTS = sorted(p.name for p in PLANTED.iterdir() if p.is_dir()) if PLANTED.is_dir() else []
 
 
-@pytest.mark.parametrize("plant", sorted(p.name for p in PLANTED.iterdir() if p.is_dir()))
-def test_each_planted_regression_fails_the_check(plant):
+def test_every_planted_regression_has_its_fixture():
+    from mlprivacy_build import plant_regressions
+
+    assert PLANTS == sorted(p.name for p in plant_regressions.PLANTS)
+
+
+@pytest.mark.parametrize("plant", PLANTS)
+def test_each_planted_regression_fails_the_check_on_a_number(plant):
     baseline = check_results.read_baseline(check_results.DEFAULT_EXPECTED)
-    results = check_results.load_results(PLANTED / plant)
-    expected = {**baseline, "results": {n: baseline["results"][n] for n in results}}
-    rows = check_results.compare(expected, results)
-    caught = [r for r in rows if not r.ok]
-    assert caught, f"{plant}: no key caught it"
     manifest = json.loads((PLANTED / plant / "plant.json").read_text())
+    results = check_results.load_results(PLANTED / plant / "results")
+    assert list(results) == [manifest["notebook"]]
     # The fixture was made against this baseline's values (not an older one's).
     assert manifest["baseline_sha256"] == check_results.baseline_digest(list(results)), (
         f"{plant}: made against another baseline; run `make plant-regressions` again"
     )
+    expected = {**baseline, "results": {n: baseline["results"][n] for n in results}}
+    rows = check_results.compare(expected, results)
+    numeric = [r for r in rows if not r.ok and r.spreads is not None]
+    assert numeric, f"{plant}: no number caught it: {[r for r in rows if not r.ok]}"
+    text, ok = check_results.report(rows, "baseline")
+    assert not ok and "this is a change, not this machine" in text
+
+
+def test_a_key_at_zero_or_moved_by_float_noise_is_still_checked_and_nan_is_a_failure():
+    base = run(auc=0.0, epsilon=3.84)
+    variants = [run(auc=0.0, epsilon=3.84 + 1e-10), run(auc=0.0, epsilon=3.84)]
+    expected = check_results.build_expected(base, variants, SEEDS, SCHEMA)
+    entries = expected["results"]["02_x"]
+    assert not entries["auc"]["informational"]  # stable at 0: checked, not informational
+    assert entries["epsilon"]["tolerance"] >= 3.84e-6  # float noise never tightens it
+    assert failing(expected, run(auc=0.9, epsilon=3.84)) == {"auc"}
+    assert failing(expected, run(auc=0.0, epsilon=3.84 + 1e-7)) == set()
+    assert failing(expected, run(auc=float("nan"), epsilon=3.84)) == {"auc"}
+    with pytest.raises(ValueError, match="NaN"):
+        check_results.build_expected(base, [run(auc=float("nan"))], SEEDS, SCHEMA)
+
+
+def test_runs_of_other_code_or_another_lock_are_refused(tmp_path):
+    folder = tmp_path / "seed-0" / "results"
+    folder.mkdir(parents=True)
+    (folder / "01_differential_privacy_basics.json").write_text("{}")
+    assert check_results.stale_runs([folder]) == [
+        f"{folder / '01_differential_privacy_basics.json'}: no "
+        "01_differential_privacy_basics.status.json beside it"
+    ]
+    status = tmp_path / "seed-0" / "01_differential_privacy_basics.status.json"
+    status.write_text(json.dumps({"fingerprints": check_results.fingerprints()}))
+    assert check_results.stale_runs([folder]) == []
+    old = {**check_results.fingerprints(), "requirements-lock.txt": "0" * 64}
+    status.write_text(json.dumps({"fingerprints": old}))
+    assert check_results.stale_runs([folder])[0].endswith("made with another requirements-lock.txt")

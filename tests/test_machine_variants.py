@@ -64,3 +64,10 @@ def test_each_plant_applies_to_its_notebook_exactly_once(plant):
         plant_regressions.ROOT / "notebooks" / f"{plant.notebook}.ipynb", as_version=4
     )
     assert len(nb.cells) - len(original.cells) == (0 if plant.old else 1)
+
+
+def test_the_numpy_variant_disables_groups_numpy_really_dispatches():
+    from numpy._core._multiarray_umath import __cpu_dispatch__
+
+    env = machine_variants.VARIANTS["numpy-blas"][1]
+    assert set(env["NPY_DISABLE_CPU_FEATURES"].split()) <= set(__cpu_dispatch__)
