@@ -74,12 +74,17 @@ TEST_WORKERS ?= 2
 # Where `make test` and `make test-notebook` write the notebooks' numbers (.ci/run's Python 3.11
 # lane gives its own, so that `make update-expected` reads the main run's).
 TEST_RESULTS ?= build/test-results
+# The numbers' kernels: TensorFlow with oneDNN off (Eigen's kernels) unless TF_ENABLE_ONEDNN_OPTS
+# is set. TensorFlow turns oneDNN on by default only on CPUs with AVX-512 VNNI/BF16 or AMX, so
+# without this such a CPU trains other models than every other one (README.md, Tests). The seed
+# sweep, the machine variants and the planted regressions do the same (seed_sweep.NUMBERS_ENV).
+NUMBERS_ONEDNN := $(or $(TF_ENABLE_ONEDNN_OPTS),0)
 test: lint $(STAMP)
 	@rm -rf $(TEST_RESULTS) build/test-learner
 	$(BIN)/mlprivacy-learner --expect-not-attempted --out build/test-learner $(NOTEBOOKS)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
-	MLPRIVACY_RESULTS="$(abspath $(TEST_RESULTS))" \
+	MLPRIVACY_RESULTS="$(abspath $(TEST_RESULTS))" TF_ENABLE_ONEDNN_OPTS=$(NUMBERS_ONEDNN) \
 	$(BIN)/python -m pytest notebooks build/test-learner tests --nbval-lax --nbval-cell-timeout=900 \
 		-p no:cacheprovider -p mlprivacy_build.pytest_notebook_groups \
 		-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -ra --durations=8
@@ -100,7 +105,7 @@ test-notebook: $(STAMP)
 	$(BIN)/mlprivacy-learner --expect-not-attempted --out build/test-learner $(NOTEBOOK)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
-	MLPRIVACY_RESULTS="$(abspath $(TEST_RESULTS))" \
+	MLPRIVACY_RESULTS="$(abspath $(TEST_RESULTS))" TF_ENABLE_ONEDNN_OPTS=$(NUMBERS_ONEDNN) \
 	$(BIN)/python -m pytest $(NOTEBOOK) build/test-learner/$(notdir $(NOTEBOOK)) --nbval-lax \
 		--nbval-cell-timeout=900 -p no:cacheprovider -ra
 	$(BIN)/mlprivacy-check-results $(TEST_RESULTS) --only $(basename $(notdir $(NOTEBOOK)))

@@ -1,9 +1,12 @@
 """The quick profile, seed 0, as on other machines: how far do the numbers move? (#28)
 
 A trained model depends on the last bit of every floating-point sum, and which kernels compute
-those sums depends on the machine: oneDNN picks kernels by instruction set (SSE4.1, AVX, AVX2,
-AVX-512), TensorFlow splits work by its thread count, NumPy and OpenBLAS dispatch by CPU too.
-Each variant below imitates another machine on this one; ``mlprivacy-variants`` runs the
+those sums depends on the machine: TensorFlow 2.21 turns oneDNN on by default only on CPUs with
+AVX-512 VNNI/BF16 or AMX, and oneDNN then picks kernels by instruction set (SSE4.1, AVX, AVX2,
+AVX-512); TensorFlow splits work by its thread count; NumPy and OpenBLAS dispatch by CPU too.
+`make test` and the tools here run with oneDNN off (``seed_sweep.NUMBERS_ENV``), so the first
+cause is gone unless a variant brings it back. Each variant below imitates another machine on
+this one; ``mlprivacy-variants`` runs the
 notebooks (quick profile, seed 0, an empty model cache each) under every variant, and
 ``mlprivacy-check-results --update`` turns the spread of their numbers into each key's
 tolerance (with the seed sweep's). Run on a machine with AVX2 (the variants can only take
@@ -31,15 +34,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: name -> (what it imitates, extra environment of the kernel)
 VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
-    "default": ("this machine as it is", {}),
-    "onednn-avx": (
-        "a CPU with AVX but no AVX2: oneDNN's AVX kernels",
-        {"ONEDNN_MAX_CPU_ISA": "AVX"},
+    "default": ("this machine as `make test` runs it (oneDNN off: Eigen's kernels)", {}),
+    "onednn-on": (
+        "a CPU with AVX-512 VNNI/BF16 or AMX (recent Intel Xeons), where TensorFlow turns oneDNN "
+        "on by default: oneDNN's kernels for this CPU",
+        {"TF_ENABLE_ONEDNN_OPTS": "1"},
     ),
-    "onednn-sse41": ("an old CPU: oneDNN's SSE4.1 kernels", {"ONEDNN_MAX_CPU_ISA": "SSE41"}),
-    "onednn-off": (
-        "TensorFlow without oneDNN (Eigen's kernels, compiled for AVX)",
-        {"TF_ENABLE_ONEDNN_OPTS": "0"},
+    "onednn-avx": (
+        "oneDNN on, limited to its AVX kernels",
+        {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX"},
+    ),
+    "onednn-sse41": (
+        "oneDNN on, limited to its SSE4.1 kernels (an old CPU)",
+        {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "SSE41"},
     ),
     "one-thread": (
         "a 1-core machine: one intra-op and one inter-op thread",

@@ -29,7 +29,7 @@ from unittest import mock
 import nbformat
 from nbclient import NotebookClient
 
-from mlprivacy_build import check_results
+from mlprivacy_build import check_results, seed_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "planted_regressions"
@@ -117,8 +117,13 @@ def run(plant: Plant, cache: Path) -> dict:
     out = OUT / plant.name
     shutil.rmtree(out, ignore_errors=True)
     (out / "results").mkdir(parents=True)
-    env = {"MLPRIVACY_PROFILE": "quick", "MLPRIVACY_SEED": "0", "MLPRIVACY_CACHE": str(cache),
-           "MLPRIVACY_RESULTS": str(out / "results")}  # fmt: skip
+    env = {
+        **seed_sweep.NUMBERS_ENV,  # the kernels of `make test`'s numbers
+        "MLPRIVACY_PROFILE": "quick",
+        "MLPRIVACY_SEED": "0",
+        "MLPRIVACY_CACHE": str(cache),
+        "MLPRIVACY_RESULTS": str(out / "results"),
+    }
     nb = planted_notebook(plant)
     client = NotebookClient(nb, timeout=3600, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(ROOT / "notebooks")}})  # fmt: skip

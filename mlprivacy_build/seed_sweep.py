@@ -40,6 +40,12 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 DEFAULT_SEEDS = tuple(range(10))
 PROFILE = "quick"
+#: TensorFlow's kernels for the numbers of `make test`, the seed sweep, the machine variants and
+#: the planted regressions: oneDNN off (Eigen's kernels), unless TF_ENABLE_ONEDNN_OPTS is set.
+#: TensorFlow turns oneDNN on by default only on CPUs with AVX-512 VNNI/BF16 or AMX (recent
+#: Intel Xeons), so without this an AMD or older Intel CPU and such a Xeon run other kernels
+#: and train other models (#28; README.md, Tests).
+NUMBERS_ENV = {"TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "0")}
 
 
 def first_error(nb: nbformat.NotebookNode) -> str:
@@ -82,6 +88,7 @@ def run_one(
     (results_dir / f"{path.stem}.json").unlink(missing_ok=True)
     cache = seed_dir / "model-cache"  # empty at the start of each seed, see sweep()
     env = {
+        **NUMBERS_ENV,
         "MLPRIVACY_PROFILE": PROFILE,
         "MLPRIVACY_SEED": str(seed),
         "MLPRIVACY_CACHE": str(cache),

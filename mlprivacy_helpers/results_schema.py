@@ -205,6 +205,8 @@ SCHEMAS: dict[str, Schema] = {
             dp_tpr_bound_at_1pct_fpr=Field("float", unit="TPR"),
             dp_sampling=Field("str"),
             dp_steps=Field("int", unit="steps"),
+            # read from the trained model: the noise its steps added (ε assumes the setting's)
+            dp_noise_multiplier_trained=Field("float", unit="σ"),
             dp_batch_size_mean=Field("float", unit="examples"),
             dp_batch_size_std=Field("float", unit="examples"),
             dp_delta=Field("float", unit="δ"),
@@ -273,11 +275,14 @@ SCHEMAS: dict[str, Schema] = {
             faces_top5_identification_heldout=Field(
                 "float", unit="fraction of 40 persons", tol=0.1
             ),
-            faces_heldout_gallery_accuracy=Field("float", unit="fraction of 280 photos"),
+            # The eigenface recognisers train no Keras model, so no TensorFlow variant moves
+            # them, but their PCA is OpenBLAS's SVD, which picks kernels by CPU: a near tie may
+            # flip a photo or two elsewhere (floor: about 2 of 120 photos, 5 of 280).
+            faces_heldout_gallery_accuracy=Field("float", unit="fraction of 280 photos", tol=0.02),
             faces_corr_to_own_mean=Field("float", unit="Pearson r"),
             faces_mlp_top1_identification=Field("float", unit="fraction of 40 persons", tol=0.1),
             faces_chance_top1=Field("float", unit="fraction"),
-            faces_recogniser_accuracy=Field("float", unit="fraction"),
+            faces_recogniser_accuracy=Field("float", unit="fraction", tol=0.02),
             dp_noise_multipliers=Field("list[float]", unit="σ"),
             dp_delta=Field("float", unit="δ"),
             dp_epsilons=Field("list[float]", unit="ε"),

@@ -71,3 +71,22 @@ def test_the_numpy_variant_disables_groups_numpy_really_dispatches():
 
     env = machine_variants.VARIANTS["numpy-blas"][1]
     assert set(env["NPY_DISABLE_CPU_FEATURES"].split()) <= set(__cpu_dispatch__)
+
+
+def test_the_numbers_run_on_one_kind_of_kernel_and_the_onednn_variants_turn_it_on():
+    import os
+    import re
+
+    from mlprivacy_build import seed_sweep
+
+    assert seed_sweep.NUMBERS_ENV == {
+        "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "0")
+    }
+    makefile = (check_results.ROOT / "Makefile").read_text()
+    for target in ("test", "test-notebook"):
+        recipe = re.search(rf"^{target}:.*?\n((?:\t.*\n)+)", makefile, re.M).group(1)
+        assert "TF_ENABLE_ONEDNN_OPTS=$(NUMBERS_ONEDNN)" in recipe, target
+    assert "NUMBERS_ONEDNN := $(or $(TF_ENABLE_ONEDNN_OPTS),0)" in makefile
+    for name, (_, env) in machine_variants.VARIANTS.items():
+        if name.startswith("onednn-"):
+            assert env["TF_ENABLE_ONEDNN_OPTS"] == "1", name  # oneDNN is off unless turned on
