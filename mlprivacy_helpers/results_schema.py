@@ -6,7 +6,8 @@ or a value of another type, is an error naming the notebook and the key. The sam
 tells the regression check (``mlprivacy-check-results``) each key's tolerance floor and
 whether it is a timing (machine-dependent: type-checked, never compared), and tells the
 landing page (``mlprivacy_build.pages``) which numbers to show, with which label and format.
-The committed baseline, ``tests/expected_results_quick.json``, holds values only.
+The committed baseline, ``tests/expected_results_quick.json``, holds each key's value and, for
+a float, the spread and tolerance measured for it (``mlprivacy_build.check_results``).
 
 Types are JSON types: ``"float"`` (``null`` allowed: a non-finite float is stored as null),
 ``"int"``, ``"str"``, ``"list[float]"``, ``"list[int]"``, ``"dict[float]"`` (one number per

@@ -130,10 +130,13 @@ def test_every_notebook_saves_exactly_the_keys_its_schema_declares(path):
 
 def test_the_baseline_holds_values_of_declared_keys_only():
     baseline = json.loads((ROOT / "tests" / "expected_results_quick.json").read_text())
-    assert set(baseline) == {p.stem for p in NOTEBOOKS}
-    for notebook, values in baseline.items():
+    assert baseline["format"] == 2
+    assert set(baseline["results"]) == {p.stem for p in NOTEBOOKS}
+    for notebook, entries in baseline["results"].items():
         fields = SCHEMAS[notebook].fields
-        for key, value in values.items():
+        for key, entry in entries.items():
             field = fields[key.split(".")[0]]
             assert not field.timing, f"{notebook}: timing {key} is in the baseline"
+            value = entry["value"]
             assert not isinstance(value, dict), f"{notebook}: {key} holds more than a value"
+            assert set(entry) in ({"value"}, {"value", "spread", "tolerance", "informational"})
