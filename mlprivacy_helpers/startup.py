@@ -3,13 +3,15 @@
 On a laptop without a GPU, importing TensorFlow 2.21 prints C++ log lines such as ``Could
 not find cuda drivers`` (twice), ``All log messages before absl::InitializeLog() is called
 are written to STDERR`` and the CPU-instructions notice, and the first use of its devices
-prints ``failed call to cuInit`` (an ``E``-level line: there is no CUDA driver); TensorFlow
+prints ``failed call to cuInit`` (an ``E``-level line: there is no CUDA driver) and its first
+generator dataset ``Memory patch applied: M_TRIM_THRESHOLD=128 kb was set``; TensorFlow
 2.15 printed ``Unable to register cuDNN factory`` and ``Could not find TensorRT`` instead;
 and IBM ART warns ``PyTorch not found`` because it also supports PyTorch. In JupyterLab each
 of these appears as a red stderr box that looks like a failure. :func:`import_quietly`
 imports a module once with exactly those messages removed; every other message is passed
 through, so a real problem still shows. For TensorFlow it also lists the devices inside the
-filter, so that the ``cuInit`` line comes (and goes) then rather than under a later cell. A
+filter, and reads a one-element generator dataset there, so that the ``cuInit`` and memory-patch
+lines come (and go) then rather than under a later cell. A
 later ``import tensorflow as tf`` then finds the module already imported and prints nothing.
 """
 
@@ -40,6 +42,9 @@ KNOWN_NATIVE_STARTUP_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"STDERR$",
         r"cuda_platform\.cc:\d+\] failed call to cuInit: .*CUDA error: Failed call to cuInit: "
         r"(UNKNOWN ERROR \(303\)|CUDA_ERROR_NO_DEVICE|CUDA_ERROR_NOT_FOUND)",
+        # 2.21, once per process, when the first generator dataset runs (TF lowers glibc's
+        # malloc trim threshold): an INFO line, not a problem.
+        r"generator_dataset_op\.cc:\d+\] Memory patch applied: M_TRIM_THRESHOLD=\d+ kb was set\.?$",
     )
 )
 
@@ -74,6 +79,13 @@ def _filtered_native_stderr(patterns: Sequence[re.Pattern[str]]) -> Iterator[Non
                 sys.stderr.flush()
 
 
+def _run_one_generator_dataset(tf) -> None:
+    """Build and read a one-element ``tf.data.Dataset.from_generator``. Returns ``None``."""
+    spec = tf.TensorSpec(shape=(), dtype=tf.int32)
+    for _ in tf.data.Dataset.from_generator(lambda: iter((0,)), output_signature=spec):
+        pass
+
+
 def import_quietly(*module_names: str) -> None:
     """Import each named module with only the known start-up messages above removed.
 
@@ -100,3 +112,6 @@ def import_quietly(*module_names: str) -> None:
                     # The first device lookup prints the cuInit line on a machine without
                     # CUDA; do it here, filtered, instead of under the first cell that runs an op.
                     module.config.list_physical_devices()
+                    # TF 2.21's first generator dataset prints "Memory patch applied" once
+                    # per process (notebooks 02-04 build one for Poisson-sampled DP-SGD).
+                    _run_one_generator_dataset(module)

@@ -1,0 +1,70 @@
+"""`make test`'s stderr check (mlprivacy_build/pytest_notebook_stderr.py): a notebook cell that
+writes to stderr fails under nbval, naming the text; other cells and other tests are untouched."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mlprivacy_build.pytest_notebook_stderr import stderr_texts
+
+
+def test_stderr_texts_picks_the_stderr_streams_only():
+    outputs = [
+        {"output_type": "stream", "name": "stdout", "text": "fine\n"},
+        {"output_type": "stream", "name": "stderr", "text": ["a ", "warning\n"]},
+        {"output_type": "execute_result", "data": {"text/plain": "1"}},
+        {"output_type": "stream", "name": "stderr", "text": "  \n"},  # blank: nothing shows
+        {"output_type": "stream", "name": "stderr", "text": "I0000 a log line\n"},
+    ]
+    assert stderr_texts(outputs) == ["a warning\n", "I0000 a log line\n"]
+    assert stderr_texts(None) == []
+    with pytest.raises(TypeError, match="mappings"):
+        stderr_texts(["not an output"])
+
+
+def _run_pytest(folder: Path, *plugin: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "nb.ipynb",
+            "--nbval-lax",
+            "-p",
+            "no:cacheprovider",
+            *plugin,
+            "-q",
+        ],  # fmt: skip
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_cell_that_writes_to_stderr_fails_and_the_others_pass(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("print('to stdout')\n1 + 1"),
+        nbformat.v4.new_code_cell(
+            "import warnings\nwarnings.warn('lbfgs failed to converge', RuntimeWarning)"
+        ),
+        nbformat.v4.new_code_cell("import sys\nprint('after', file=sys.stdout)"),
+    ]
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    checked = _run_pytest(tmp_path, "-p", "mlprivacy_build.pytest_notebook_stderr")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "1 failed, 2 passed" in checked.stdout, checked.stdout
+    assert "wrote to stderr" in checked.stdout and "lbfgs failed to converge" in checked.stdout
+    # The control: nbval alone passes the same notebook, so the plugin is what fails it.
+    plain = _run_pytest(tmp_path)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert "3 passed" in plain.stdout, plain.stdout
