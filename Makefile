@@ -263,7 +263,7 @@ install-kit:
 test-kit: $(STAMP)
 	$(BIN)/mlprivacy-test-kit
 
-# The three datasets (MNIST, CIFAR-10, Olivetti faces) into the per-user cache
+# The four datasets (MNIST, CIFAR-10, Olivetti faces, Tiny Shakespeare) into the per-user cache
 # (~/.cache/mlprivacy/data), verified: copied from MLPRIVACY_DATA when set, else downloaded.
 data: $(STAMP)
 	$(BIN)/mlprivacy-fetch-data

@@ -1,10 +1,10 @@
-"""Put MNIST, CIFAR-10 and the Olivetti faces into the per-user data cache (``make data``).
+"""Put MNIST, CIFAR-10, the Olivetti faces and Tiny Shakespeare into the data cache (make data).
 
 Copies them from ``MLPRIVACY_DATA`` when that folder has them (checked against its
 ``SHA256SUMS`` when it lists them), else downloads them; every file is validated (arrays,
-shapes, dtypes, labels). Prints where each one is, its size, checksum and origin, and the
-total. Exit status 0 when all three are there; 2, with the dataset's name and the fix, when
-one cannot be had (no copy and no network). See mlprivacy_helpers.data.fetch_all.
+shapes, dtypes, labels; the text's SHA-256). Prints where each one is, its size, checksum and
+origin, and the total. Exit status 0 when all four are there; 2, with the dataset's name and
+the fix, when one cannot be had (no copy and no network). See mlprivacy_helpers.data.fetch_all.
 
 Usage: mlprivacy-fetch-data
 """

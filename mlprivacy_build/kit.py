@@ -5,7 +5,8 @@ writes::
 
     KIT/wheels/<platform>/   every pinned wheel for each Python (mlprivacy-platforms
                              wheelhouse; pure-Python wheels once, shared by the Pythons)
-    KIT/data/                mnist.npz, cifar10.npz, olivetti_faces.npz and SHA256SUMS
+    KIT/data/                mnist.npz, cifar10.npz, olivetti_faces.npz, tiny_shakespeare.txt,
+                             SHA256SUMS
     KIT/pages/               the rendered notebooks (--pages: build/html of a quick `make run`)
     KIT/models/              a warm model cache (--models), with models/NOTE.md
     KIT/README.md            what a learner types, in order

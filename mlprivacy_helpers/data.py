@@ -1,4 +1,4 @@
-"""Offline-capable loaders for MNIST, CIFAR-10 and the Olivetti faces, plus subset helpers.
+"""Offline-capable loaders for MNIST, CIFAR-10, the Olivetti faces and Tiny Shakespeare.
 
 ``load_mnist()`` and ``load_cifar10()`` return exactly what
 ``tf.keras.datasets.<name>.load_data()`` returns -- ``(x_train, y_train), (x_test, y_test)``
@@ -12,9 +12,14 @@ as uint8 arrays. Each looks for a local copy first:
 3. a download (Keras for MNIST and CIFAR-10, scikit-learn's ``fetch_olivetti_faces`` for the
    faces), stored in that cache (written atomically: temp file + rename).
 
+``load_tiny_shakespeare()`` returns the text of ``tiny_shakespeare.txt`` (char-rnn's
+character-level corpus), found the same way and downloaded from its public source; every copy,
+local or downloaded, must have the file's SHA-256 (:data:`TINY_SHAKESPEARE_SHA256`), as Keras
+and scikit-learn check their downloads.
+
 A missing, wrong or corrupt file raises :class:`DatasetUnavailableError` naming the file
-and the fix. :func:`fetch_all` (``make data``) puts all three into the cache at once. Used
-by notebooks 02 and 04 (CIFAR-10) and 03 (MNIST, Olivetti faces).
+and the fix. :func:`fetch_all` (``make data``) puts all four into the cache at once. Used
+by notebooks 02 and 04 (CIFAR-10), 03 (MNIST, Olivetti faces) and 05 (Tiny Shakespeare).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import os
 import shutil
 import socket
 import tempfile
+import urllib.request
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,14 +93,39 @@ _OLIVETTI = _Spec(
 )
 
 
+#: Tiny Shakespeare's public source (the char-rnn repository; TensorFlow Datasets' source too).
+TINY_SHAKESPEARE_URL = (
+    "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+)
+#: The SHA-256 of that file (1,115,394 bytes): any other copy or download is refused.
+TINY_SHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
+
+
+@dataclass(frozen=True)
+class _TextSpec:
+    name: str
+    filename: str
+    url: str
+    sha256: str
+
+
+_TINY_SHAKESPEARE = _TextSpec(
+    "tiny_shakespeare", "tiny_shakespeare.txt", TINY_SHAKESPEARE_URL, TINY_SHAKESPEARE_SHA256
+)
+
+
 def data_cache_dir() -> Path:
     """Return the per-user folder where downloaded datasets are kept (not created here)."""
     return settings.user_cache_root() / "data"
 
 
-def _fix_hint(spec: _Spec) -> str:
+def _fix_hint(spec: _Spec | _TextSpec) -> str:
+    if isinstance(spec, _TextSpec):
+        what = f"plain text, sha256 {spec.sha256}"
+    else:
+        what = f"arrays {', '.join(spec.keys)}, uint8"
     return (
-        f"Fix: put a copy of {spec.filename} (arrays {', '.join(spec.keys)}, uint8) "
+        f"Fix: put a copy of {spec.filename} ({what}) "
         f'in a folder and set MLPRIVACY_DATA to that folder, or data = "FOLDER" in '
         f"{settings.FILE_NAME} (README, Running offline; in a workshop or CI this is "
         f"usually ../shared/data), or run once with internet access so the file is "
@@ -231,6 +262,87 @@ def _download(spec: _Spec) -> dict[str, np.ndarray]:
         socket.setdefaulttimeout(previous)
 
 
+def _read_text(path: Path, spec: _TextSpec) -> str:
+    """Return the text of ``path`` if its SHA-256 is ``spec.sha256``; else raise
+    DatasetUnavailableError naming it."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DatasetUnavailableError(
+            f"{path} could not be read ({type(exc).__name__}: {exc}). {_fix_hint(spec)}"
+        ) from exc
+    got = hashlib.sha256(raw).hexdigest()
+    if got != spec.sha256:
+        raise DatasetUnavailableError(
+            f"{path} is not {spec.name} as published (sha256 {got}, expected {spec.sha256}); "
+            f"it may be truncated or another file. {_fix_hint(spec)}"
+        )
+    return raw.decode("utf-8")
+
+
+def _download_text(spec: _TextSpec) -> bytes:
+    """Return the bytes at ``spec.url``, refused (DatasetUnavailableError) unless their SHA-256
+    is ``spec.sha256``; network errors fail within :data:`DOWNLOAD_SOCKET_TIMEOUT` seconds."""
+    try:
+        with urllib.request.urlopen(spec.url, timeout=DOWNLOAD_SOCKET_TIMEOUT) as response:
+            raw = response.read()
+    except Exception as exc:  # URLError, socket.timeout, http.client errors
+        raise DatasetUnavailableError(
+            f"No local copy of {spec.filename} was found and the download from {spec.url} "
+            f"failed ({type(exc).__name__}: {exc}). Looked in: "
+            f"{settings.source('data')}: {settings.setting('data') or '(none)'} and "
+            f"{data_cache_dir()}. {_fix_hint(spec)}"
+        ) from exc
+    got = hashlib.sha256(raw).hexdigest()
+    if got != spec.sha256:
+        raise DatasetUnavailableError(
+            f"The download of {spec.filename} from {spec.url} was refused: its sha256 is {got}, "
+            f"not {spec.sha256} ({len(raw)} bytes). {_fix_hint(spec)}"
+        )
+    return raw
+
+
+def _save_bytes_atomic(path: Path, raw: bytes) -> None:
+    """Write ``raw`` to ``path`` through a temp file and a rename, never a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_tiny_shakespeare() -> str:
+    """Return Tiny Shakespeare: 1,115,394 characters of plain text (65 distinct, ``\\n`` line
+    ends), beginning "First Citizen:".
+
+    The character-level corpus of Karpathy's char-rnn (a selection of Shakespeare's plays, in
+    the public domain), as TensorFlow Datasets' ``tiny_shakespeare`` downloads it. Looks in
+    ``MLPRIVACY_DATA``, then the per-user cache, then downloads :data:`TINY_SHAKESPEARE_URL`
+    into that cache; every copy must have the SHA-256 :data:`TINY_SHAKESPEARE_SHA256`.
+    Raises :class:`DatasetUnavailableError` when no such copy can be found or fetched.
+    """
+    spec = _TINY_SHAKESPEARE
+    data_dir = (settings.setting("data") or "").strip()
+    if data_dir:
+        candidate = Path(data_dir).expanduser() / spec.filename
+        if candidate.is_file():
+            return _read_text(candidate, spec)
+    cached = data_cache_dir() / spec.filename
+    if cached.is_file():
+        return _read_text(cached, spec)
+    raw = _download_text(spec)
+    try:
+        _save_bytes_atomic(cached, raw)
+    except OSError:
+        pass  # a read-only home folder only costs a re-download next time
+    return raw.decode("utf-8")
+
+
 def _load(spec: _Spec) -> dict[str, np.ndarray]:
     data_dir = (settings.setting("data") or "").strip()
     if data_dir:
@@ -250,7 +362,7 @@ def _load(spec: _Spec) -> dict[str, np.ndarray]:
 
 
 #: Every dataset of the series, in the order `make data` fetches them.
-DATASETS = (_MNIST, _CIFAR10, _OLIVETTI)
+DATASETS: tuple[_Spec | _TextSpec, ...] = (_MNIST, _CIFAR10, _OLIVETTI, _TINY_SHAKESPEARE)
 
 
 @dataclass(frozen=True)
@@ -302,8 +414,9 @@ def fetch_all() -> list[CachedDataset]:
     for spec in DATASETS:
         cached = cache / spec.filename
         candidate = source_dir / spec.filename if source_dir else None
+        is_text = isinstance(spec, _TextSpec)
         if candidate is not None and candidate.is_file():
-            _read_npz(candidate, spec)
+            _read_text(candidate, spec) if is_text else _read_npz(candidate, spec)
             expected = _listed_checksums(source_dir).get(spec.filename)
             got = _sha256(candidate)
             if expected is not None and got != expected:
@@ -319,8 +432,11 @@ def fetch_all() -> list[CachedDataset]:
                 os.replace(tmp, cached)
             source = "copied from MLPRIVACY_DATA"
         elif cached.is_file():
-            _read_npz(cached, spec)
+            _read_text(cached, spec) if is_text else _read_npz(cached, spec)
             source = "already cached"
+        elif is_text:
+            _save_bytes_atomic(cached, _download_text(spec))
+            source = "downloaded"
         else:
             arrays = _download(spec)
             _validate(arrays, f"downloaded {spec.name}", spec)

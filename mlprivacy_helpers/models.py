@@ -120,3 +120,30 @@ def faces_mlp(
         ],
         name="faces_mlp",
     )
+
+
+def char_language_model(vocab_size: int, context: int, embedding: int = 16, hidden: int = 256):
+    """Return notebook 05's character-level language model (logits), a neural n-gram model.
+
+    Input ``(batch, positions, context)`` int ids: for every position of a record, the
+    ``context`` characters before it; output ``(batch, positions, vocab_size)`` logits of the
+    next character. Embedding(vocab_size, embedding) -> Reshape to ``(positions, context *
+    embedding)`` -> Dense(hidden, relu) -> Dense(vocab_size), the same weights at every
+    position (Bengio et al.'s neural probabilistic language model). The number of positions
+    is free, so one model scores records and single windows alike. Every trainable layer has
+    an exact fast per-example clipping function
+    (:func:`mlprivacy_helpers.dp_sgd.make_sequence_layer_registry`).
+    """
+    for name, value in (
+        ("vocab_size", vocab_size),
+        ("context", context),
+        ("embedding", embedding),
+        ("hidden", hidden),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    windows = layers.Input(shape=(None, context), dtype="int32")
+    h = layers.Embedding(vocab_size, embedding)(windows)
+    h = layers.Reshape((-1, context * embedding))(h)
+    h = layers.Dense(hidden, activation="relu")(h)
+    return tf.keras.Model(windows, layers.Dense(vocab_size)(h), name="char_language_model")

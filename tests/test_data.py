@@ -470,3 +470,114 @@ def test_fetch_all_downloads_what_is_missing_and_fails_offline_naming_the_datase
     )
     (fetched,) = data.fetch_all()
     assert fetched.source == "downloaded" and fetched.path.is_file()
+
+
+# --- Tiny Shakespeare (notebook 05): plain text, every copy checked by its SHA-256 ------------
+
+FAKE_TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n"
+
+
+@pytest.fixture
+def fake_shakespeare(monkeypatch):
+    """Tiny Shakespeare's spec with the checksum of FAKE_TEXT (the real file is 1.1 MB)."""
+    import dataclasses
+    import hashlib
+
+    spec = dataclasses.replace(
+        data._TINY_SHAKESPEARE, sha256=hashlib.sha256(FAKE_TEXT.encode()).hexdigest()
+    )
+    monkeypatch.setattr(data, "_TINY_SHAKESPEARE", spec)
+    monkeypatch.setattr(data, "DATASETS", (spec,))
+    return spec
+
+
+class _Response:
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self) -> bytes:
+        return self.raw
+
+
+def test_tiny_shakespeare_is_read_from_the_data_folder_and_a_wrong_copy_is_refused(
+    data_dir, fake_shakespeare
+):
+    (data_dir / "tiny_shakespeare.txt").write_text(FAKE_TEXT)
+    assert data.load_tiny_shakespeare() == FAKE_TEXT
+    (data_dir / "tiny_shakespeare.txt").write_text(FAKE_TEXT[:-5])  # truncated
+    with pytest.raises(data.DatasetUnavailableError) as info:
+        data.load_tiny_shakespeare()
+    message = str(info.value)
+    assert "tiny_shakespeare.txt is not tiny_shakespeare as published" in message
+    assert fake_shakespeare.sha256 in message and "MLPRIVACY_DATA" in message
+
+
+def test_tiny_shakespeare_download_is_checked_cached_and_refused_when_it_differs(
+    monkeypatch, fake_shakespeare
+):
+    monkeypatch.delenv("MLPRIVACY_DATA", raising=False)
+    seen = []
+
+    def serve(raw):
+        def urlopen(url, timeout):
+            seen.append((url, timeout))
+            return _Response(raw)
+
+        return urlopen
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", serve(b"<html>a proxy's login page"))
+    with pytest.raises(data.DatasetUnavailableError, match="was refused: its sha256 is"):
+        data.load_tiny_shakespeare()
+    assert not (data.data_cache_dir() / "tiny_shakespeare.txt").exists()
+    monkeypatch.setattr(data.urllib.request, "urlopen", serve(FAKE_TEXT.encode()))
+    assert data.load_tiny_shakespeare() == FAKE_TEXT
+    assert seen[-1] == (data.TINY_SHAKESPEARE_URL, data.DOWNLOAD_SOCKET_TIMEOUT)
+    assert (data.data_cache_dir() / "tiny_shakespeare.txt").read_text() == FAKE_TEXT
+    monkeypatch.setattr(data.urllib.request, "urlopen", None)  # the cache needs no network
+    assert data.load_tiny_shakespeare() == FAKE_TEXT
+
+
+def test_tiny_shakespeare_offline_without_a_copy_names_the_file_and_the_fix(
+    monkeypatch, fake_shakespeare
+):
+    monkeypatch.delenv("MLPRIVACY_DATA", raising=False)
+
+    def refuse(url, timeout):
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", refuse)
+    with pytest.raises(data.DatasetUnavailableError) as info:
+        data.load_tiny_shakespeare()
+    message = str(info.value)
+    assert "No local copy of tiny_shakespeare.txt" in message and "URLError" in message
+    assert "set MLPRIVACY_DATA" in message
+
+
+def test_fetch_all_copies_tiny_shakespeare_and_checks_it(data_dir, fake_shakespeare):
+    (data_dir / "tiny_shakespeare.txt").write_text(FAKE_TEXT)
+    (fetched,) = data.fetch_all()
+    assert fetched.source == "copied from MLPRIVACY_DATA"
+    assert fetched.sha256 == fake_shakespeare.sha256
+    assert fetched.path.read_text() == FAKE_TEXT
+    assert [d.source for d in data.fetch_all()] == ["copied from MLPRIVACY_DATA"]
+    (data_dir / "tiny_shakespeare.txt").write_text("another text\n")
+    with pytest.raises(data.DatasetUnavailableError, match="not tiny_shakespeare as published"):
+        data.fetch_all()
+
+
+def test_the_real_tiny_shakespeare_has_the_published_checksum_and_shape():
+    import os
+
+    folder = Path(os.environ.get("MLPRIVACY_DATA", ""))
+    if not (folder / "tiny_shakespeare.txt").is_file():
+        pytest.skip("MLPRIVACY_DATA does not point at an offline dataset copy")
+    text = data.load_tiny_shakespeare()
+    assert len(text) == 1_115_394 and len(set(text)) == 65
+    assert text.startswith("First Citizen:")
+    assert data._sha256(folder / "tiny_shakespeare.txt") == data.TINY_SHAKESPEARE_SHA256

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -62,3 +63,18 @@ def test_face_models_are_softmax_regression_and_a_sigmoid_mlp():
     assert mlp.output_shape == (None, 40)
     with pytest.raises(ValueError, match="hidden"):
         models.faces_mlp(hidden=0)
+
+
+def test_char_language_model_scores_any_number_of_positions():
+    model = models.char_language_model(vocab_size=11, context=5, embedding=3, hidden=7)
+    windows = np.random.default_rng(0).integers(0, 11, (2, 9, 5)).astype("int32")
+    assert model(windows).shape == (2, 9, 11)
+    assert model(windows[:, :1]).shape == (2, 1, 11)
+    # The same weights at every position: a window scores the same wherever it stands.
+    np.testing.assert_allclose(
+        model(windows)[:, 4].numpy(), model(windows[:, 4:5])[:, 0], atol=1e-6
+    )
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["InputLayer", "Embedding", "Reshape", "Dense", "Dense"]
+    with pytest.raises(ValueError, match="context must be a positive int"):
+        models.char_language_model(vocab_size=11, context=0)

@@ -1,7 +1,10 @@
-"""DP-SGD in three rooms: fast clipping, Poisson sampling and accounting.
+"""DP-SGD in four rooms: clipping of images and of sequences, Poisson sampling, accounting.
 
 * :mod:`.clipping` -- fast per-example clipping for Conv2D layers in TF Privacy's ``DPModel``
   (:func:`make_dp_model`, :func:`dp_cifar10_cnn`, :func:`uses_fast_clipping`, ...);
+* :mod:`.sequence_clipping` -- exact fast clipping when one example is a sequence and a
+  ``Dense`` layer runs on each of its positions (:func:`make_sequence_layer_registry`,
+  :class:`SequenceCrossEntropy`), which TF Privacy's own ``Dense`` function gets wrong;
 * :mod:`.poisson` -- DP-SGD with Poisson sampling (:class:`PoissonDPModel`,
   :func:`poisson_dp_cifar10_cnn`, :func:`steps_taken`, :func:`realised_batch_sizes`, ...);
 * :mod:`.accounting` -- the ε of those steps with ``dp_accounting`` (:func:`dp_sgd_epsilons`,
@@ -9,7 +12,7 @@
   the trade-off bound it puts on any attack, :func:`tradeoff_tpr_bound`, ...); it imports no
   TensorFlow.
 
-Every public name of the three is also reachable here (``dp_sgd.steps_taken``); a submodule is
+Every public name of the four is also reachable here (``dp_sgd.steps_taken``); a submodule is
 imported on first use, so ``from mlprivacy_helpers.dp_sgd import accounting`` (or
 ``dp_sgd.epsilon``) does not load TensorFlow.
 """
@@ -26,6 +29,11 @@ _SUBMODULES = {
         "make_dp_model",
         "dp_cifar10_cnn",
         "uses_fast_clipping",
+    ),
+    "sequence_clipping": (
+        "dense_sequence_layer_computation",
+        "make_sequence_layer_registry",
+        "SequenceCrossEntropy",
     ),
     "poisson": (
         "PoissonSampler",
