@@ -192,3 +192,33 @@ def test_a_wide_beam_finds_exactly_the_models_most_likely_secrets():
     assert len(greedy) == 1 and greedy[0][1] >= scores.min() - 1e-9
     with pytest.raises(ValueError, match="width"):
         ex.beam_search(model, vocab, 6, PATTERN, ALPHABET, width=0)
+
+
+# --- generation ----------------------------------------------------------------------------
+
+
+def test_sampled_text_follows_the_models_distribution_and_the_seed():
+    from mlprivacy_helpers.memorization import generation
+
+    vocab = tx.vocabulary(TEXT)
+    log_probs = np.full(vocab.size, -30.0)
+    log_probs[vocab.encode("e")[0]] = 0.0  # the model writes 'e', almost surely
+    model = _constant_model(log_probs, context=5)
+    text = generation.sample_text(model, vocab, 5, "PIN ", 12, np.random.default_rng(0))
+    assert text == "PIN " + "e" * 12
+    random_model = _random_language_model(vocab, context=5, seed=4)
+    one = generation.sample_text(random_model, vocab, 5, "Fi", 30, np.random.default_rng(1))
+    two = generation.sample_text(random_model, vocab, 5, "Fi", 30, np.random.default_rng(1))
+    assert one == two and len(one) == 32 and one.startswith("Fi")
+    # Temperature: "a" has probability 0.6 and "e" 0.4; at 0.1 that becomes 0.98 and 0.02.
+    two_chars = np.full(vocab.size, -30.0)
+    two_chars[vocab.encode("a")[0]], two_chars[vocab.encode("e")[0]] = np.log([0.6, 0.4])
+    biased = _constant_model(two_chars, context=5)
+    warm = generation.sample_text(biased, vocab, 5, "", 400, np.random.default_rng(2))
+    cold = generation.sample_text(biased, vocab, 5, "", 400, np.random.default_rng(2), 0.1)
+    assert set(warm) == {"a", "e"} and 0.5 < warm.count("a") / 400 < 0.7
+    assert cold.count("a") / 400 > 0.95
+    with pytest.raises(ValueError, match="temperature"):
+        generation.sample_text(model, vocab, 5, "", 3, np.random.default_rng(0), temperature=0)
+    with pytest.raises(TypeError, match="Generator"):
+        generation.sample_text(model, vocab, 5, "", 3, 0)

@@ -6,5 +6,6 @@
   :func:`~.text.canary_records`) and the model's input windows (:func:`~.text.windows`);
 * :mod:`.exposure` -- what a trained model gives away about them: log-perplexities of secrets,
   ranks, exposure in bits (Carlini et al., "The Secret Sharer", 2019) and a beam search that
-  extracts secrets from their prefix alone.
+  extracts secrets from their prefix alone;
+* :mod:`.generation` -- the text the model writes (:func:`~.generation.sample_text`).
 """
