@@ -36,14 +36,14 @@ def exposure_by_repetitions(
             ax.scatter(jitter, values, s=18, color=color, alpha=0.6, linewidths=0)
         means = [float(np.mean(by_r[r])) for r in reps]
         ax.plot(reps, means, "-o", color=color, label=f"{name} (mean)")
-    top = math.log2(space_size)
-    ax.axhline(top, color="0.3", ls="--", lw=1)
-    ax.text(ax.get_xlim()[0], top, f" maximum: ranked first, log2 {space_size:,} = {top:.1f} bits",
-            va="bottom", fontsize=8, color="0.3")  # fmt: skip
-    chance = math.log2(math.e)
-    ax.axhline(chance, color="0.3", ls=":", lw=1)
-    ax.text(ax.get_xlim()[0], chance, f" chance: {chance:.2f} bits", va="bottom", fontsize=8,
-            color="0.3")  # fmt: skip
+    top, chance = math.log2(space_size), math.log2(math.e)
+    at_left = ax.get_yaxis_transform()  # x in axes fraction, y in data
+    for level, words, style in (
+        (top, f"maximum: ranked first, log2 {space_size:,} = {top:.1f} bits", "--"),
+        (chance, f"chance: {chance:.2f} bits", ":"),
+    ):
+        ax.axhline(level, color="0.3", ls=style, lw=1)
+        ax.text(0.01, level, f" {words}", transform=at_left, va="bottom", fontsize=8, color="0.3")
     ax.set_xscale("log", base=2)
     all_reps = sorted({r for by_r in exposures.values() for r in by_r})
     ax.set_xticks(all_reps, [str(r) for r in all_reps])
@@ -52,6 +52,6 @@ def exposure_by_repetitions(
     ax.set_ylabel("exposure (bits)")
     if title:
         ax.set_title(title)
-    ax.legend(loc="center right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.86), fontsize=8)
     fig.tight_layout()
     return fig
