@@ -67,7 +67,7 @@ $(STAMP): requirements-lock.txt requirements-no-deps.txt pyproject.toml
 # The learner editions (build/test-learner/, see `make learner`) run after the solved notebooks,
 # with the same model cache, and every exercise's checker must print "not attempted yet".
 # A cell that writes to stderr fails, as it shows red in JupyterLab
-# (mlprivacy_build/pytest_notebook_stderr.py).
+# (mlprivacy_build/pytest_nbval_cells.py).
 # Two pytest-xdist workers (TEST_WORKERS=0: none) share the tests: each notebook and its learner
 # edition run on one worker, in that order (mlprivacy_build/pytest_notebook_groups.py). The
 # notebooks are handed out first, in the order given, to whichever worker is free; the unit
@@ -88,7 +88,7 @@ test: lint $(STAMP)
 	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
 	MLPRIVACY_RESULTS="$(abspath $(TEST_RESULTS))" TF_ENABLE_ONEDNN_OPTS=$(NUMBERS_ONEDNN) \
 	$(BIN)/python -m pytest notebooks build/test-learner tests --nbval-lax --nbval-cell-timeout=900 \
-		-p no:cacheprovider -p mlprivacy_build.pytest_notebook_groups -p mlprivacy_build.pytest_notebook_stderr \
+		-p no:cacheprovider -p mlprivacy_build.pytest_notebook_groups -p mlprivacy_build.pytest_nbval_cells \
 		-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -ra --durations=8
 	$(BIN)/mlprivacy-check-results $(TEST_RESULTS)
 
@@ -109,7 +109,7 @@ test-notebook: $(STAMP)
 	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
 	MLPRIVACY_RESULTS="$(abspath $(TEST_RESULTS))" TF_ENABLE_ONEDNN_OPTS=$(NUMBERS_ONEDNN) \
 	$(BIN)/python -m pytest $(NOTEBOOK) build/test-learner/$(notdir $(NOTEBOOK)) --nbval-lax \
-		--nbval-cell-timeout=900 -p no:cacheprovider -p mlprivacy_build.pytest_notebook_stderr -ra
+		--nbval-cell-timeout=900 -p no:cacheprovider -p mlprivacy_build.pytest_nbval_cells -ra
 	$(BIN)/mlprivacy-check-results $(TEST_RESULTS) --only $(basename $(notdir $(NOTEBOOK)))
 
 # The learner edition: every notebook with its solution cells replaced by `name = None` stubs

@@ -1,5 +1,6 @@
-"""`make test`'s stderr check (mlprivacy_build/pytest_notebook_stderr.py): a notebook cell that
-writes to stderr fails under nbval, naming the text; other cells and other tests are untouched."""
+"""`make test`'s nbval cells (mlprivacy_build/pytest_nbval_cells.py): a notebook cell that writes
+to stderr fails under nbval, naming the text, other cells and other tests are untouched; nbval
+waits longer for a cell's outputs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlprivacy_build.pytest_notebook_stderr import stderr_texts
+from mlprivacy_build import pytest_nbval_cells
+from mlprivacy_build.pytest_nbval_cells import stderr_texts
 
 
 def test_stderr_texts_picks_the_stderr_streams_only():
@@ -60,7 +62,7 @@ def test_a_cell_that_writes_to_stderr_fails_and_the_others_pass(tmp_path):
         nbformat.v4.new_code_cell("import sys\nprint('after', file=sys.stdout)"),
     ]
     nbformat.write(nb, tmp_path / "nb.ipynb")
-    checked = _run_pytest(tmp_path, "-p", "mlprivacy_build.pytest_notebook_stderr")
+    checked = _run_pytest(tmp_path, "-p", "mlprivacy_build.pytest_nbval_cells")
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "1 failed, 2 passed" in checked.stdout, checked.stdout
     assert "wrote to stderr" in checked.stdout and "lbfgs failed to converge" in checked.stdout
@@ -68,3 +70,29 @@ def test_a_cell_that_writes_to_stderr_fails_and_the_others_pass(tmp_path):
     plain = _run_pytest(tmp_path)
     assert plain.returncode == 0, plain.stdout + plain.stderr
     assert "3 passed" in plain.stdout, plain.stdout
+
+
+def test_nbval_cells_wait_longer_for_their_outputs_and_other_items_are_left_alone():
+    class IPyNbCell:  # stands in for nbval's item class, matched by name
+        output_timeout = 5
+
+    class Function:
+        output_timeout = 5
+
+    cell, other = IPyNbCell(), Function()
+    pytest_nbval_cells.pytest_collection_modifyitems(None, [cell, other])
+    assert cell.output_timeout == pytest_nbval_cells.OUTPUT_TIMEOUT >= 60
+    assert other.output_timeout == 5
+
+
+def test_the_output_timeout_reaches_nbvals_items(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("1 + 1")]
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    (tmp_path / "conftest.py").write_text(
+        "def pytest_collection_finish(session):\n"
+        "    print('timeouts', sorted({i.output_timeout for i in session.items}))\n"
+    )
+    run = _run_pytest(tmp_path, "-p", "mlprivacy_build.pytest_nbval_cells", "-s")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"timeouts [{pytest_nbval_cells.OUTPUT_TIMEOUT}]" in run.stdout, run.stdout

@@ -1,14 +1,24 @@
-"""A pytest plugin for ``make test``: a notebook cell that writes to stderr fails, as in JupyterLab.
+"""A pytest plugin for ``make test``: how nbval's notebook cells are judged and waited for.
 
-nbval's ``--nbval-lax`` runs every cell and fails only on an exception; it does not look at
-what a cell printed. In JupyterLab, anything a cell writes to stderr (a Python warning, a C++
-log line of TensorFlow's) shows as a red box that a learner reads as a failure, and the browser
+**A cell that writes to stderr fails, as it shows in JupyterLab.** nbval's ``--nbval-lax``
+runs every cell and fails only on an exception; it does not look at what a cell printed. In
+JupyterLab, anything a cell writes to stderr (a Python warning, a C++ log line of
+TensorFlow's) shows as a red box that a learner reads as a failure, and the browser
 test (``make test-browser``) fails on it -- but only after ``make test``, and only where
 Chromium is installed. This plugin makes ``make test`` and ``make test-notebook`` fail on the
 same thing, naming the cell and the text: the notebooks silence only specific, understood
 warnings, so any stderr output is something new.
 
-Loaded with ``-p mlprivacy_build.pytest_notebook_stderr``; it changes only nbval's cell items.
+**nbval waits longer for a cell's last outputs.** After the kernel replies that a cell is done,
+nbval reads the cell's outputs and gives up when none arrives for 5 seconds (a constant,
+``IPyNbCell.output_timeout``, no option), failing the cell and every cell after it. That
+happened once on this project's 2-core machine, in a fresh-clone ``.ci/run`` (2026-12-06),
+after notebook 04's reference models had trained for 868 s; the cause was not pinned down
+(30 000 display updates sent at once reproduce the failure, 1 500 spread over 150 s do not).
+:data:`OUTPUT_TIMEOUT` replaces the 5 s; a cell that hangs before its reply is still stopped
+by ``--nbval-cell-timeout``.
+
+Loaded with ``-p mlprivacy_build.pytest_nbval_cells``; it changes only nbval's cell items.
 """
 
 from __future__ import annotations
@@ -20,6 +30,8 @@ import pytest
 
 #: Characters of each stderr output quoted in a failure.
 QUOTED_CHARS = 800
+#: Seconds nbval waits for each of a cell's outputs once the kernel has replied (nbval: 5).
+OUTPUT_TIMEOUT = 60.0
 
 
 def stderr_texts(outputs: Iterable[Mapping[str, Any]] | None) -> list[str]:
@@ -33,6 +45,13 @@ def stderr_texts(outputs: Iterable[Mapping[str, Any]] | None) -> list[str]:
             text = output.get("text", "")
             texts.append("".join(text) if isinstance(text, list) else str(text))
     return [text for text in texts if text.strip()]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give every nbval cell item :data:`OUTPUT_TIMEOUT` seconds to deliver its outputs."""
+    for item in items:
+        if type(item).__name__ == "IPyNbCell" and hasattr(item, "output_timeout"):
+            item.output_timeout = max(float(item.output_timeout), OUTPUT_TIMEOUT)
 
 
 @pytest.hookimpl(hookwrapper=True)
