@@ -42,7 +42,7 @@ KNOWN_NATIVE_STARTUP_LINES: tuple[re.Pattern[str], ...] = tuple(
         r"STDERR$",
         r"cuda_platform\.cc:\d+\] failed call to cuInit: .*CUDA error: Failed call to cuInit: "
         r"(UNKNOWN ERROR \(303\)|CUDA_ERROR_NO_DEVICE|CUDA_ERROR_NOT_FOUND)",
-        # 2.21, once per process, when the first generator dataset runs (TF lowers glibc's
+        # 2.21, once per process, when the first generator dataset runs (TF fixes glibc's
         # malloc trim threshold): an INFO line, not a problem.
         r"generator_dataset_op\.cc:\d+\] Memory patch applied: M_TRIM_THRESHOLD=\d+ kb was set\.?$",
     )
