@@ -34,6 +34,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -176,18 +177,24 @@ def _validate(arrays: dict[str, np.ndarray], path: Path | str, spec: _Spec) -> N
             )
 
 
-def _save_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` through a temp file and a rename, never a half file."""
+def _write_atomic(path: Path, write: Callable[[Any], None]) -> None:
+    """Call ``write(binary file)`` on a temp file beside ``path``, then rename it to ``path``:
+    never a half file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+            write(handle)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _save_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` as an ``.npz`` file, atomically."""
+    _write_atomic(path, lambda handle: np.savez(handle, **arrays))
 
 
 def _download_keras(spec: _Spec) -> dict[str, np.ndarray]:
@@ -303,17 +310,8 @@ def _download_text(spec: _TextSpec) -> bytes:
 
 
 def _save_bytes_atomic(path: Path, raw: bytes) -> None:
-    """Write ``raw`` to ``path`` through a temp file and a rename, never a half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``raw`` to ``path``, atomically."""
+    _write_atomic(path, lambda handle: handle.write(raw))
 
 
 def load_tiny_shakespeare() -> str:
@@ -327,35 +325,37 @@ def load_tiny_shakespeare() -> str:
     Raises :class:`DatasetUnavailableError` when no such copy can be found or fetched.
     """
     spec = _TINY_SHAKESPEARE
-    data_dir = (settings.setting("data") or "").strip()
-    if data_dir:
-        candidate = Path(data_dir).expanduser() / spec.filename
-        if candidate.is_file():
-            return _read_text(candidate, spec)
-    cached = data_cache_dir() / spec.filename
-    if cached.is_file():
-        return _read_text(cached, spec)
+    local = _local_copy(spec.filename)
+    if local is not None:
+        return _read_text(local, spec)
     raw = _download_text(spec)
     try:
-        _save_bytes_atomic(cached, raw)
+        _save_bytes_atomic(data_cache_dir() / spec.filename, raw)
     except OSError:
         pass  # a read-only home folder only costs a re-download next time
     return raw.decode("utf-8")
 
 
-def _load(spec: _Spec) -> dict[str, np.ndarray]:
+def _local_copy(filename: str) -> Path | None:
+    """Return where ``filename`` is found first: the configured data folder
+    (``MLPRIVACY_DATA``), then the per-user cache; ``None`` when in neither."""
     data_dir = (settings.setting("data") or "").strip()
     if data_dir:
-        candidate = Path(data_dir).expanduser() / spec.filename
+        candidate = Path(data_dir).expanduser() / filename
         if candidate.is_file():
-            return _read_npz(candidate, spec)
-    cached = data_cache_dir() / spec.filename
-    if cached.is_file():
-        return _read_npz(cached, spec)
+            return candidate
+    cached = data_cache_dir() / filename
+    return cached if cached.is_file() else None
+
+
+def _load(spec: _Spec) -> dict[str, np.ndarray]:
+    local = _local_copy(spec.filename)
+    if local is not None:
+        return _read_npz(local, spec)
     arrays = _download(spec)
     _validate(arrays, f"downloaded {spec.name}", spec)
     try:
-        _save_atomic(cached, arrays)
+        _save_atomic(data_cache_dir() / spec.filename, arrays)
     except OSError:
         pass  # a read-only home folder only costs a re-download next time
     return arrays

@@ -29,6 +29,22 @@ from ..models import cifar10_cnn
 _FAST_PATH_ATTRIBUTE = "_enable_fast_peg_computation"
 
 
+def pre_activation(
+    layer_instance: tf.keras.layers.Layer, inputs: tf.Tensor, tape: tf.GradientTape
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Return ``(base_vars, outputs)`` of a layer with an ``activation``: its output before the
+    activation (watched by ``tape``, as TF Privacy's registry functions need) and after it.
+    The layer's activation is switched off for the call and restored even if it fails."""
+    activation = layer_instance.activation
+    layer_instance.activation = None
+    try:
+        base_vars = layer_instance(inputs)
+    finally:
+        layer_instance.activation = activation
+    tape.watch(base_vars)
+    return base_vars, (activation(base_vars) if activation else base_vars)
+
+
 def conv2d_layer_computation(
     layer_instance: tf.keras.layers.Conv2D,
     input_args: Sequence[Any],
@@ -65,14 +81,7 @@ def conv2d_layer_computation(
         raise NotImplementedError(f"Unsupported padding {layer_instance.padding!r}.")
 
     (inputs,) = input_args
-    orig_activation = layer_instance.activation
-    layer_instance.activation = None
-    try:
-        base_vars = layer_instance(inputs)
-    finally:
-        layer_instance.activation = orig_activation
-    tape.watch(base_vars)
-    outputs = orig_activation(base_vars) if orig_activation else base_vars
+    base_vars, outputs = pre_activation(layer_instance, inputs, tape)
 
     def sqr_norm_fn(base_vars_grads: tf.Tensor) -> tf.Tensor:
         kh, kw = layer_instance.kernel_size

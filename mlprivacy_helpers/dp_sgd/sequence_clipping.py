@@ -27,7 +27,7 @@ from typing import Any
 import tensorflow as tf
 from tensorflow_privacy.privacy.fast_gradient_clipping import type_aliases
 
-from .clipping import make_layer_registry
+from .clipping import make_layer_registry, pre_activation
 
 
 def dense_sequence_layer_computation(
@@ -53,14 +53,7 @@ def dense_sequence_layer_computation(
     if num_microbatches is not None:
         raise ValueError("dense_sequence_layer_computation clips whole examples only")
     (inputs,) = input_args
-    activation = layer_instance.activation
-    layer_instance.activation = None
-    try:
-        base_vars = layer_instance(inputs)
-    finally:
-        layer_instance.activation = activation
-    tape.watch(base_vars)
-    outputs = activation(base_vars) if activation else base_vars
+    base_vars, outputs = pre_activation(layer_instance, inputs, tape)
 
     def sqr_norm_fn(base_vars_grads: tf.Tensor) -> tf.Tensor:
         batch = tf.shape(inputs)[0]
