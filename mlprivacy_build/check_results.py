@@ -180,7 +180,10 @@ def build_expected(
     """Return the baseline ``{"results": {notebook: {key: entry}}, ...}`` from the runs.
 
     ``base``: ``load_results`` of a ``make test`` run; ``variants`` and ``seeds``: of the
-    machine-variant and seed runs (the same notebooks). Each float key's entry holds its
+    machine-variant and seed runs. Every variant run holds every notebook; a seed run that
+    holds no results of a notebook is left out for that notebook (a sweep may give one
+    notebook more seeds than the others: ``runs["seeds_by_notebook"]`` counts them, and
+    ``runs["seeds"]`` is the fewest). Each float key's entry holds its
     ``value``, ``spread``, ``tolerance`` (both lists for lists) and ``informational``; other
     keys hold ``value`` only (exact). With ``previous`` (a baseline) and no runs, the spreads
     and tolerances of ``previous`` are kept. Raises ``ValueError`` for a key missing from a run
@@ -188,8 +191,11 @@ def build_expected(
     """
     schemas = SCHEMAS if schemas is None else schemas
     out: dict[str, dict[str, Any]] = {}
+    seeds_by_notebook: dict[str, int] = {}
     for notebook, values in sorted(base.items()):
         schema = schemas[notebook]
+        notebook_seeds = [run for run in seeds if notebook in run]
+        seeds_by_notebook[notebook] = len(notebook_seeds)
         entries: dict[str, Any] = {}
         for key, value in sorted(values.items()):
             field = _field(schema, key)
@@ -203,7 +209,7 @@ def build_expected(
                 continue
             if variants or seeds:
                 columns = []
-                for kind, runs in (("variant", variants), ("seed", seeds)):
+                for kind, runs in (("variant", variants), ("seed", notebook_seeds)):
                     found = []
                     for run in runs:
                         got = _numbers(run.get(notebook, {}).get(key))
@@ -251,7 +257,11 @@ def build_expected(
         "floor; informational keys are printed, never fail.",
         "format": FORMAT,
         "spread_factor": SPREAD_FACTOR,
-        "runs": {"variants": len(variants), "seeds": len(seeds)}
+        "runs": {
+            "variants": len(variants),
+            "seeds": min(seeds_by_notebook.values(), default=0),
+            "seeds_by_notebook": seeds_by_notebook,
+        }
         if variants or seeds
         else (previous or {}).get("runs", {}),
         "results": out,

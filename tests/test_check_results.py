@@ -84,6 +84,21 @@ def test_a_key_no_variant_moved_but_the_seeds_did_spreads_as_far_as_the_seeds():
     assert fewer["aucs"]["spread"][1] == 0.0  # two seeds give no standard deviation to use
 
 
+def test_a_seed_run_without_a_notebook_is_left_out_for_it_and_counted():
+    # A sweep may give one notebook more seeds: runs without it count neither way for it.
+    other = {"05_y": {"auc": 0.5}}
+    with_others = check_results.build_expected(RUN_A, VARIANTS, [*SEEDS, other, other], SCHEMA)
+    assert with_others["results"] == baseline()["results"]
+    assert with_others["runs"]["seeds"] == 3
+    assert with_others["runs"]["seeds_by_notebook"] == {"02_x": 3}
+    # A seed run that holds the notebook but not one of its keys is still refused.
+    with pytest.raises(ValueError, match="seed run"):
+        check_results.build_expected(RUN_A, VARIANTS, [*SEEDS, run(auc=None)], SCHEMA)
+    # A variant run must hold every notebook.
+    with pytest.raises(ValueError, match="variant run"):
+        check_results.build_expected(RUN_A, [*VARIANTS, other], SEEDS, SCHEMA)
+
+
 def test_moves_within_the_tolerance_pass_and_beyond_it_fail_with_their_spread_count(capsys):
     expected = baseline()
     assert failing(expected, run(auc=0.79)) == set()
