@@ -6,13 +6,14 @@
 3. with the network cut off (``unshare -n``, loopback only, so it must run as root on Linux), runs
    ``make install-kit KIT=...`` in the clone, with empty per-user cache and config folders
    and no ``MLPRIVACY_*`` variable;
-4. still offline and still with no variable, runs notebook 01 top to bottom and notebook 02
-   up to and including the cell that loads CIFAR-10, in the clone's environment: the profile
-   and the datasets must come from what ``install-kit`` set up;
-5. starts ``make lab-learner`` there, offline, and checks that it serves the learner edition.
+4. still offline and still with no variable, runs notebook 01 top to bottom and notebooks 02
+   and 05 up to and including the cells that load CIFAR-10 and Tiny Shakespeare, in the
+   clone's environment: the profile and the datasets must come from what ``install-kit`` set up;
+5. starts ``make lab-learner`` there, offline, and checks that it serves the learner edition
+   of every notebook.
 
 Prints how long each step took and the kit's size per part; exit status 1 on any failure.
-Not part of ``make test`` or ``.ci/run`` (it builds a 1 GB kit and a 3 GB environment).
+Not part of ``make test`` (it builds a 1 GB kit and a 3 GB environment); ``.ci/run`` runs it last.
 
 Usage: mlprivacy-test-kit [--work build/kit-test]
 """
@@ -30,12 +31,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NB01 = "01_differential_privacy_basics.ipynb"
 NB02 = "02_membership_inference_cifar10.ipynb"
-# The notebook code run inside the clone, offline: nb01 whole, nb02 through its data cell.
+NB05 = "05_memorization_secret_sharer.ipynb"
+# The notebook code run inside the clone, offline: nb01 whole, nb02 and nb05 through their data
+# cells (CIFAR-10; Tiny Shakespeare).
 RUN_NOTEBOOKS = f"""
 import os, sys, nbformat
 from nbclient import NotebookClient
 assert not [k for k in os.environ if k.startswith("MLPRIVACY_")], "no variable may help"
-for name, upto in (("{NB01}", None), ("{NB02}", "data.load_cifar10()")):
+for name, upto in (("{NB01}", None), ("{NB02}", "data.load_cifar10()"),
+                   ("{NB05}", "data.load_tiny_shakespeare()")):
     nb = nbformat.read(os.path.join("notebooks", name), as_version=4)
     if upto:
         last = next(i for i, c in enumerate(nb.cells) if upto in c.source)
@@ -49,7 +53,7 @@ for name, upto in (("{NB01}", None), ("{NB02}", "data.load_cifar10()")):
 
 # `make lab-learner` in the clone, offline: the server must start and serve the learner edition.
 LAB_LEARNER = """
-import json, os, secrets, signal, socket, subprocess, sys, time, urllib.request
+import glob, json, os, secrets, signal, socket, subprocess, sys, time, urllib.request
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -68,7 +72,8 @@ try:
                 sys.exit("make lab-learner did not serve the learner edition")
             time.sleep(1)
     names = sorted(i["name"] for i in listing["content"] if i["type"] == "notebook")
-    assert len(names) == 4 and names[0].startswith("01_"), names
+    want = sorted(os.path.basename(p) for p in glob.glob("notebooks/[0-9][0-9]_*.ipynb"))
+    assert names == want, (names, want)
     print(f"make lab-learner served {len(names)} learner notebooks offline", flush=True)
 finally:
     os.killpg(server.pid, signal.SIGTERM)
@@ -123,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             [*offline, "make", "-C", str(clone), "install-kit", f"KIT={kit}", *env_python],
             env=env,
         )
-        times["notebook 01 and 02's data, offline"] = step(
-            "notebook 01 and 02's data, offline",
+        times["notebook 01, and 02's and 05's data, offline"] = step(
+            "notebook 01, and 02's and 05's data, offline",
             [*offline, str(clone / ".venv" / "bin" / "python"), "-c", RUN_NOTEBOOKS],
             env=env,
             cwd=clone,

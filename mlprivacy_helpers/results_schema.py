@@ -17,6 +17,7 @@ name, e.g. per attack), ``"dict[list[float]]"``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -128,6 +129,10 @@ def _at_epsilon(r: Mapping[str, Any], key: str, epsilon: float) -> float:
 
 def _per_epsilon(r: Mapping[str, Any], key: str) -> str:
     return ", ".join(f"ε = {e:g}: {v:.2f}" for e, v in zip(r["epsilons"], r[key], strict=True))
+
+
+def _at_1_8_32(r: Mapping[str, Any], key: str) -> str:
+    return " / ".join(f"{r[key][k]:.1f}" for k in ("1", "8", "32"))
 
 
 def _by_epochs(r: Mapping[str, Any], key: str, spec: str) -> str:
@@ -385,6 +390,49 @@ SCHEMAS: dict[str, Schema] = {
             audit_epsilon_best_possible=Field("float", unit="ε"),
             audit_canaries=Field("int", unit="canaries"),
             audit_canaries_inserted=Field("int", unit="canaries"),
+        ),
+        _schema(
+            "05_memorization_secret_sharer",
+            secret_space_size=Field("int", unit="secrets"),
+            repetitions=Field("list[int]", unit="insertions"),
+            exposure_by_repetitions=Field(
+                "dict[float]",
+                unit="bits",
+                tol=1.0,
+                label="Mean exposure of the canaries inserted 1 / 8 / 32 times (plain model)",
+                show=lambda r: (
+                    _at_1_8_32(r, "exposure_by_repetitions")
+                    + f" bits (maximum {math.log2(r['secret_space_size']):.1f})"
+                ),
+            ),
+            dp_exposure_by_repetitions=Field(
+                "dict[float]",
+                unit="bits",
+                tol=1.0,
+                label="The same under DP-SGD",
+                show=lambda r: (
+                    _at_1_8_32(r, "dp_exposure_by_repetitions")
+                    + f" bits (ε = {r['dp_epsilon']:.1f} per record)"
+                ),
+            ),
+            # A fraction of 3 canaries (quick): one canary more or fewer is another run's noise
+            # (seeds 0-9 moved the 16x count by one or two); a lost 32x canary moves it by 1/3.
+            extracted_by_repetitions=Field("dict[float]", unit="fraction", tol=0.34),
+            dp_extracted_by_repetitions=Field("dict[float]", unit="fraction", tol=0.34),
+            extrapolation_max_error=Field("float", unit="bits", tol=1.0),
+            validation_perplexity=Field(
+                "float",
+                unit="perplexity",
+                tol=0.2,
+                label="Validation perplexity per character: plain / DP-SGD",
+                show=lambda r: (
+                    f"{r['validation_perplexity']:.2f} / {r['dp_validation_perplexity']:.2f}"
+                ),
+            ),
+            dp_validation_perplexity=Field("float", unit="perplexity", tol=0.3),
+            dp_epsilon=Field("float", unit="ε"),
+            dp_delta=Field("float", unit="δ"),
+            dp_epoch_ratio=Field("float", unit="x", timing=True),
         ),
     )
 }

@@ -5,7 +5,7 @@ what a library or the notebook computed (TF Privacy, TensorFlow, the package's o
 functions). Where two plausible readings of the words could give different numbers (signs,
 absolute values, ties, ``>=`` vs ``>``, rounding of rates, degenerate inputs), the notebook's
 run only shows them equal for the data of that run. These tests execute the solution cells
-(tagged ``solution``) of the four notebooks on small crafted inputs on which the readings
+(tagged ``solution``) of the notebooks on small crafted inputs on which the readings
 differ, and check that the solution gives the checker's number.
 """
 
@@ -36,7 +36,8 @@ from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack.data_s
     SlicingSpec,
 )
 
-from mlprivacy_helpers import attack_metrics, audit, inversion_metrics, membership
+from mlprivacy_helpers import attack_metrics, audit, dp_sgd, inversion_metrics, membership
+from mlprivacy_helpers.memorization import exposure
 from mlprivacy_helpers.plotting import dp as dp_plots
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -44,6 +45,7 @@ NB01 = "01_differential_privacy_basics.ipynb"
 NB02 = "02_membership_inference_cifar10.ipynb"
 NB03 = "03_model_inversion_mnist.ipynb"
 NB04 = "04_auditing_membership_inference.ipynb"
+NB05 = "05_memorization_secret_sharer.ipynb"
 
 
 # --- Reading the notebooks ----------------------------------------------------------------
@@ -510,6 +512,56 @@ def test_nb04_ex4_the_all_right_bound_is_the_packages(n_canaries):
     assert my_epsilon_all_right == pytest.approx(want, rel=1e-5)
 
 
+# --- Notebook 05 --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rank", "space_size"), [(1, 10_000), (37, 10_000), (10**6, 10**6), (3, 1024), (5, 7)]
+)
+def test_nb05_ex1_exposure_is_bits_of_the_space_minus_bits_of_the_rank(rank, space_size):
+    my_exposure = solution(NB05, "my_exposure")
+    want = exposure.exposure_from_rank(rank, space_size)
+    assert float(my_exposure(rank, space_size)) == pytest.approx(want, rel=1e-12, abs=1e-12)
+    # Bits, not nats: the first of 1024 candidates has exposure 10.
+    assert float(my_exposure(1, 1024)) == pytest.approx(10.0)
+
+
+def test_nb05_ex1_works_on_an_array_of_ranks():
+    my_exposure = solution(NB05, "my_exposure")
+    ranks = np.array([1, 2, 8, 512, 1024])
+    np.testing.assert_allclose(my_exposure(ranks, 1024), exposure.exposure_from_rank(ranks, 1024))
+
+
+@pytest.mark.parametrize("space_size", [10**4, 10**6])
+def test_nb05_ex2_chance_exposure_is_the_mean_over_uniform_ranks(space_size):
+    my_chance_exposure = solution(NB05, "my_chance_exposure", math=__import__("math"))
+    ranks = np.arange(1, space_size + 1)
+    want = float(np.mean(exposure.exposure_from_rank(ranks, space_size)))
+    assert my_chance_exposure == pytest.approx(want, rel=2e-3)  # the checker's tolerance
+    # Not the exposure of the median rank (1 bit), which a "typical guess" reading gives.
+    assert abs(my_chance_exposure - 1.0) > 0.4
+
+
+def test_nb05_ex3_the_group_guarantee_is_the_packages_direct_group_accounting():
+    sigma, q, steps, delta = 1.0, 256 / 6439, 260, 1e-5
+    my_group_epsilon = solution(
+        NB05,
+        "my_group_epsilon",
+        dp_sgd=dp_sgd,
+        DP_NOISE_MULTIPLIER=sigma,
+        q=q,
+        dp_steps=steps,
+        DP_DELTA=delta,
+    )
+    want = dp_sgd.epsilon(
+        dp_sgd.group_poisson_dp_sgd_event(sigma, q, steps, 8), delta, "pld", pld_discretization=1e-2
+    )
+    assert my_group_epsilon == pytest.approx(want, rel=1e-3)  # the checker's tolerance
+    # Group privacy from the per-record epsilon (8 * epsilon, delta grown) would be another number.
+    per_record = dp_sgd.epsilon(dp_sgd.poisson_dp_sgd_event(sigma, q, steps), delta, "pld")
+    assert my_group_epsilon > 8 * per_record
+
+
 # --- Coverage: every solution cell is tested here, or says why not ---------------------------
 
 TESTED = {
@@ -539,6 +591,7 @@ TESTED = {
         "my_softmax_gradient",
     },
     NB04: {"my_tpr_at_1pct_fpr", "my_dp_tpr_bound", "my_p_value", "my_epsilon_all_right"},
+    NB05: {"my_exposure", "my_chance_exposure", "my_group_epsilon"},
 }
 NOT_TESTED = {
     # The notebook's own accountant function, called with other arguments: one definition.
@@ -549,7 +602,7 @@ NOT_TESTED = {
 }
 
 
-@pytest.mark.parametrize("notebook", [NB01, NB02, NB03, NB04])
+@pytest.mark.parametrize("notebook", [NB01, NB02, NB03, NB04, NB05])
 def test_every_solution_cell_is_tested_or_listed_as_not_needing_a_test(notebook):
     expected = TESTED[notebook] | NOT_TESTED.get(notebook, set())
     assert solution_names(notebook) == expected

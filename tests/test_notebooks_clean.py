@@ -19,10 +19,11 @@ EXPECTED = (
     "02_membership_inference_cifar10.ipynb",
     "03_model_inversion_mnist.ipynb",
     "04_auditing_membership_inference.ipynb",
+    "05_memorization_secret_sharer.ipynb",
 )
 
 
-def test_the_four_notebooks_exist():
+def test_the_series_notebooks_exist():
     missing = [n for n in EXPECTED if not (ROOT / "notebooks" / n).is_file()]
     assert not missing, f"missing notebooks: {missing}"
 

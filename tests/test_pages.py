@@ -138,6 +138,19 @@ def test_key_numbers_of_notebook_04():
     assert "1.67 / 0.00 (500 canaries)" in pairs.values()
 
 
+def test_key_numbers_of_notebook_05():
+    results = {"secret_space_size": 10_000,
+               "exposure_by_repetitions": {"1": 3.45, "8": 7.35, "32": 13.29},
+               "dp_exposure_by_repetitions": {"1": 1.45, "8": 1.91, "32": 6.17},
+               "dp_epsilon": 4.236, "validation_perplexity": 9.481,
+               "dp_validation_perplexity": 14.89}  # fmt: skip
+    pairs = dict(pages.key_numbers("05_memorization_secret_sharer", results))
+    label = "Mean exposure of the canaries inserted 1 / 8 / 32 times (plain model)"
+    assert pairs[label] == "3.5 / 7.3 / 13.3 bits (maximum 13.3)"
+    assert pairs["The same under DP-SGD"] == "1.4 / 1.9 / 6.2 bits (ε = 4.2 per record)"
+    assert pairs["Validation perplexity per character: plain / DP-SGD"] == "9.48 / 14.89"
+
+
 def test_read_results_tolerates_missing_and_broken_files(tmp_path):
     (tmp_path / "a.json").write_text('{"x": 1}')
     (tmp_path / "b.json").write_text("{broken")
