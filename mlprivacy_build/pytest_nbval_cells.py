@@ -9,24 +9,37 @@ Chromium is installed. This plugin makes ``make test`` and ``make test-notebook`
 same thing, naming the cell and the text: the notebooks silence only specific, understood
 warnings, so any stderr output is something new.
 
-**nbval waits longer for a cell's last outputs.** After the kernel replies that a cell is done,
-nbval reads the cell's outputs and gives up when none arrives for 5 seconds (a constant,
-``IPyNbCell.output_timeout``, no option), failing the cell and every cell after it. That
-happened once on this project's 2-core machine, in a fresh-clone ``.ci/run`` (2026-12-06),
-after notebook 04's reference models had trained for 868 s; the cause was not pinned down
-(30 000 display updates sent at once reproduce the failure, 1 500 spread over 150 s do not).
-:data:`OUTPUT_TIMEOUT` replaces the 5 s; a cell that hangs before its reply is still stopped
-by ``--nbval-cell-timeout``.
+**Progress bars stay still under nbval.** nbval reads a kernel's messages only after the
+kernel has replied that a cell is done. Meanwhile they queue in ZeroMQ's and the system's
+buffers, and past their limits ZeroMQ drops them: a cell whose progress bar redrew 30 000
+times loses its last messages -- its final output and the kernel's "idle" -- and nbval fails
+it after waiting ("Timeout of ... seconds exceeded waiting for output"), and every cell after
+it (``tests/test_pytest_nbval_cells.py``; 3 000 redraws pass on an idle machine). That is how
+notebook 04's reference-model cell failed in two fresh-clone ``.ci/run`` runs on this
+project's 2-core machine (2026-12-06: after 868 s of training, redrawn every half second, 1 036
+redraws arrived and no "idle"); how few messages suffice on a busy machine is not measured.
+This plugin sets
+``MLPRIVACY_PROGRESS=summary`` (unless set) before nbval starts its kernels, so a bar is drawn
+once and replaced by its summary (:mod:`mlprivacy_helpers.progress`); JupyterLab, Colab and
+nbclient read while a cell runs and keep the live bars.
+
+**nbval waits longer for a cell's last outputs.** nbval gives up when no output arrives for
+5 seconds after the reply (a constant, ``IPyNbCell.output_timeout``, no option);
+:data:`OUTPUT_TIMEOUT` replaces it, for a machine busy enough to deliver them late. A cell that
+hangs before its reply is still stopped by ``--nbval-cell-timeout``.
 
 Loaded with ``-p mlprivacy_build.pytest_nbval_cells``; it changes only nbval's cell items.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterable, Mapping
 from typing import Any
 
 import pytest
+
+from mlprivacy_helpers import progress
 
 #: Characters of each stderr output quoted in a failure.
 QUOTED_CHARS = 800
@@ -45,6 +58,11 @@ def stderr_texts(outputs: Iterable[Mapping[str, Any]] | None) -> list[str]:
             text = output.get("text", "")
             texts.append("".join(text) if isinstance(text, list) else str(text))
     return [text for text in texts if text.strip()]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep progress bars still in the kernels nbval starts (they inherit the environment)."""
+    os.environ.setdefault(progress.MODE_VARIABLE, "summary")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

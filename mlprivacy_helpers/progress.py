@@ -10,12 +10,20 @@ nothing and :meth:`Progress.close` prints the summary.
 
 The estimate assumes the remaining work goes at the average pace so far: left =
 elapsed / done * (total - done).
+
+``MLPRIVACY_PROGRESS=summary`` keeps the bar still: it is drawn once and replaced by its
+summary, with no redraw in between. For clients that read a kernel's messages only after a
+cell has finished (nbval, in ``make test``: ``mlprivacy_build/pytest_nbval_cells.py`` sets it):
+unread messages queue in ZeroMQ's and the system's buffers, and past their limits ZeroMQ drops
+them, the cell's last output and the kernel's "idle" among them. Unset or ``live``: the bar
+redraws.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import os
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
@@ -24,6 +32,18 @@ T = TypeVar("T")
 
 #: The CSS class of the bar's HTML (the browser test looks for it).
 CSS_CLASS = "mlprivacy-progress"
+#: The environment variable that keeps bars still (``summary``) or lets them redraw (``live``).
+MODE_VARIABLE = "MLPRIVACY_PROGRESS"
+MODES = ("live", "summary")
+
+
+def live_redraws() -> bool:
+    """Return whether bars redraw as work advances: ``False`` when ``MLPRIVACY_PROGRESS`` is
+    ``summary``, ``True`` when it is unset, empty or ``live``; ``ValueError`` otherwise."""
+    mode = os.environ.get(MODE_VARIABLE, "") or "live"
+    if mode not in MODES:
+        raise ValueError(f"{MODE_VARIABLE} must be one of {MODES}, got {mode!r}")
+    return mode == "live"
 
 
 def format_seconds(seconds: float) -> str:
@@ -102,6 +122,7 @@ class Progress:
         self.closed = False
         self._start = time.perf_counter()
         self._last_draw = -math.inf
+        self._live = live_redraws()
         display = _kernel_display()
         self._handle = display(self._render(), display_id=True) if display else None
 
@@ -144,7 +165,7 @@ class Progress:
             raise ValueError(f"n must be a number >= 0, got {n!r}")
         self.done += float(n)
         now = time.perf_counter()
-        if self._handle is not None and now - self._last_draw >= self.min_interval:
+        if self._handle is not None and self._live and now - self._last_draw >= self.min_interval:
             self._last_draw = now
             self._handle.update(self._render())
 

@@ -30,6 +30,7 @@ def shown(monkeypatch):
         return FakeHandle(log)
 
     monkeypatch.setattr(progress, "_kernel_display", lambda: display)
+    monkeypatch.delenv(progress.MODE_VARIABLE, raising=False)  # make test's plugin sets it
     return log
 
 
@@ -67,6 +68,21 @@ def test_in_a_kernel_the_bar_updates_in_place_and_ends_as_its_summary(shown):
     before = len(shown)
     bar.update(1)
     assert len(shown) == before
+
+
+def test_summary_mode_draws_the_bar_once_and_its_summary(shown, monkeypatch):
+    monkeypatch.setenv(progress.MODE_VARIABLE, "summary")
+    bar = progress.Progress(100, "training", min_interval=0)
+    for _ in range(100):
+        bar.update(1)
+    assert len(shown) == 1  # no redraw: nothing for a client that is not reading to drop
+    bar.close("trained")
+    assert [repr(x) for x in shown[1:]] == ["trained"]
+    monkeypatch.setenv(progress.MODE_VARIABLE, "live")
+    assert progress.live_redraws()
+    monkeypatch.setenv(progress.MODE_VARIABLE, "quiet")
+    with pytest.raises(ValueError, match="MLPRIVACY_PROGRESS"):
+        progress.Progress(1, "x")
 
 
 def test_redraws_are_rate_limited(shown):

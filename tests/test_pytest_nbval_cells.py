@@ -1,6 +1,6 @@
 """`make test`'s nbval cells (mlprivacy_build/pytest_nbval_cells.py): a notebook cell that writes
 to stderr fails under nbval, naming the text, other cells and other tests are untouched; nbval
-waits longer for a cell's outputs."""
+waits longer for a cell's outputs; progress bars stay still under it."""
 
 from __future__ import annotations
 
@@ -31,7 +31,12 @@ def test_stderr_texts_picks_the_stderr_streams_only():
 
 
 def _run_pytest(folder: Path, *plugin: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    # Without PYTEST_* (this run's) and MLPRIVACY_PROGRESS (which this plugin set in this run).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PYTEST_") and k != "MLPRIVACY_PROGRESS"
+    }
     return subprocess.run(
         [
             sys.executable,
@@ -96,3 +101,29 @@ def test_the_output_timeout_reaches_nbvals_items(tmp_path):
     run = _run_pytest(tmp_path, "-p", "mlprivacy_build.pytest_nbval_cells", "-s")
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"timeouts [{pytest_nbval_cells.OUTPUT_TIMEOUT}]" in run.stdout, run.stdout
+
+
+def test_a_long_redrawing_progress_bar_loses_nbvals_last_messages_unless_the_plugin_stills_it(
+    tmp_path,
+):
+    # 30 000 redraws while nbval is not reading: past the buffers' limits the cell's last
+    # output and the kernel's "idle" are dropped and nbval times out waiting for them.
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from mlprivacy_helpers.progress import Progress\n"
+            "bar = Progress(30000, 'steps', min_interval=0)\n"
+            "for _ in range(30000):\n"
+            "    bar.update(1)\n"
+            "bar.close('done')\n"
+            "print('the last line')"
+        ),
+        nbformat.v4.new_code_cell("1 + 1"),
+    ]
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    still = _run_pytest(tmp_path, "-p", "mlprivacy_build.pytest_nbval_cells")
+    assert still.returncode == 0 and "2 passed" in still.stdout, still.stdout + still.stderr
+    # The control: nbval alone, the bar redrawing.
+    plain = _run_pytest(tmp_path)
+    assert plain.returncode == 1, plain.stdout + plain.stderr
+    assert "waiting for output" in plain.stdout, plain.stdout
