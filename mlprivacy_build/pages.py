@@ -224,8 +224,9 @@ and shows what *differential privacy* (DP) does about it. It starts with the def
 why any exact statistic can betray one person, and how calibrated noise, measured by
 $\\varepsilon$ and $\\delta$, bounds what anyone can learn. It then attacks real models —
 asking of a trained classifier whether a given record was in its training set (membership
-inference), or making it draw what it learned about a class (model inversion) — and defends
-them with DP-SGD, whose $\\varepsilon$ is computed for the model it trains. Each notebook
+inference), making it draw what it learned about a class (model inversion), or letting a
+language model write out a secret from its training text (memorization) — and defends them
+with DP-SGD, whose $\\varepsilon$ is computed for the model it trains. Each notebook
 checks its claims with assertions; the numbers below are this run's.
 """
 
