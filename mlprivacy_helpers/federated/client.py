@@ -1,0 +1,147 @@
+"""What a federated client sends the server: the gradient of its private batch, or a noised one.
+
+In one round of federated SGD (FedSGD) the server sends the shared model, a client computes the
+gradient of the model's loss (mean cross-entropy of the model's logits) on its private batch
+with ``tf.GradientTape`` (:func:`client_gradient`), and sends it back; in FedAvg the client
+first takes several local SGD steps and sends the change of the weights
+(:func:`local_update`). With DP at the client (DP-FedSGD), each example's gradient is clipped
+to an L2 norm of at most ``l2_norm_clip``, the clipped gradients are summed, Gaussian noise of
+standard deviation ``noise_multiplier * l2_norm_clip`` is added to every coordinate, and the sum
+is divided by the batch size (a public number) before anything leaves the device
+(:func:`dp_client_gradient`): the Gaussian mechanism on the sum, whose sensitivity is
+``l2_norm_clip`` when one example is added or removed (``2 * l2_norm_clip`` when one is
+replaced).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["client_gradient", "dp_client_gradient", "local_update", "per_example_gradients"]
+
+
+def _batch(x: np.ndarray, y: np.ndarray) -> tuple[tf.Tensor, tf.Tensor]:
+    """Return ``(x, y)`` as float32 images and int32 labels; checks that they match."""
+    x = np.asarray(x)
+    y = np.asarray(y).reshape(-1)
+    if x.ndim < 2 or len(x) == 0:
+        raise ValueError(f"x must be a non-empty batch, got shape {x.shape}")
+    if len(y) != len(x):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
+    return tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.int32)
+
+
+def _loss(model: tf.keras.Model, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+    logits = model(x, training=False)
+    return tf.reduce_mean(
+        tf.keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+    )
+
+
+def client_gradient(model: tf.keras.Model, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """Return the gradient a FedSGD client sends: of the mean cross-entropy of ``model``'s
+    logits on the batch ``(x, y)``, one array per trainable variable (in
+    ``model.trainable_variables`` order)."""
+    xt, yt = _batch(x, y)
+    with tf.GradientTape() as tape:
+        loss = _loss(model, xt, yt)
+    return [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
+
+
+def per_example_gradients(model: tf.keras.Model, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """Return each example's own gradient of its cross-entropy: one array per trainable
+    variable, each of shape ``(len(x), *variable.shape)`` (vectorised with
+    ``tf.vectorized_map``)."""
+    xt, yt = _batch(x, y)
+    variables = model.trainable_variables
+
+    def one(example: tuple[tf.Tensor, tf.Tensor]) -> list[tf.Tensor]:
+        xi, yi = example
+        with tf.GradientTape() as tape:
+            loss = _loss(model, xi[None], yi[None])
+        return tape.gradient(loss, variables)
+
+    return [g.numpy() for g in tf.vectorized_map(one, (xt, yt))]
+
+
+def dp_client_gradient(
+    model: tf.keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    l2_norm_clip: float,
+    noise_multiplier: float,
+    seed: int,
+) -> list[np.ndarray]:
+    """Return the gradient a DP-FedSGD client sends: per-example gradients clipped to an L2
+    norm of at most ``l2_norm_clip`` (over all variables together), summed, with Gaussian
+    noise of standard deviation ``noise_multiplier * l2_norm_clip`` added to each coordinate,
+    divided by ``len(x)``. The noise comes from a NumPy generator seeded with ``seed``;
+    ``noise_multiplier = 0`` gives the clipped mean without noise."""
+    for name, value in (("l2_norm_clip", l2_norm_clip), ("noise_multiplier", noise_multiplier)):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
+            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not l2_norm_clip > 0:
+        raise ValueError(f"l2_norm_clip must be > 0, got {l2_norm_clip}")
+    if not noise_multiplier >= 0:
+        raise ValueError(f"noise_multiplier must be >= 0, got {noise_multiplier}")
+    grads = per_example_gradients(model, x, y)
+    n = len(grads[0])
+    norms = np.sqrt(sum((g.reshape(n, -1).astype(np.float64) ** 2).sum(axis=1) for g in grads))
+    scale = np.minimum(1.0, l2_norm_clip / np.maximum(norms, 1e-12))
+    rng = np.random.default_rng(seed)
+    out = []
+    for g in grads:
+        clipped_sum = np.tensordot(scale, g.astype(np.float64), axes=1)
+        noise = rng.normal(0.0, noise_multiplier * l2_norm_clip, size=clipped_sum.shape)
+        out.append(((clipped_sum + noise) / n).astype(np.float32))
+    return out
+
+
+def local_update(
+    model: tf.keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    steps: int,
+    learning_rate: float,
+    batch_size: int | None = None,
+) -> list[np.ndarray]:
+    """Return what a FedAvg client sends after ``steps`` local SGD steps on its data: the
+    change of each trainable variable, *divided by* ``-learning_rate`` (so that one full-batch
+    step returns exactly :func:`client_gradient`). The steps go through the data in order,
+    ``batch_size`` examples at a time (``None``: the whole batch each step); ``model`` is left
+    as it was."""
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
+    xt, yt = _batch(x, y)
+    size = len(x) if batch_size is None else int(batch_size)
+    if not 1 <= size <= len(x):
+        raise ValueError(f"batch_size must be in 1..{len(x)}, got {batch_size}")
+    start: Sequence[np.ndarray] = [v.numpy() for v in model.trainable_variables]
+    try:
+        for step in range(steps):
+            lo = (step * size) % len(x)
+            idx = (np.arange(size) + lo) % len(x)
+            with tf.GradientTape() as tape:
+                loss = _loss(model, tf.gather(xt, idx), tf.gather(yt, idx))
+            for v, g in zip(
+                model.trainable_variables,
+                tape.gradient(loss, model.trainable_variables),
+                strict=True,
+            ):
+                v.assign_sub(learning_rate * g)
+        return [
+            (v.numpy() - s) / -learning_rate
+            for v, s in zip(model.trainable_variables, start, strict=True)
+        ]
+    finally:
+        for v, s in zip(model.trainable_variables, start, strict=True):
+            v.assign(s)
