@@ -38,6 +38,30 @@ def cifar10_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: in
     )
 
 
+def cifar10_lenet(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int = 10):
+    """Return the LeNet of "Deep Leakage from Gradients" (Zhu et al. 2019), the shared model of
+    notebook 06's federated rounds (logits output, Keras' default initialisers).
+
+    Conv2D(12, 5, strides 2, same, sigmoid) -> Conv2D(12, 5, strides 2, same, sigmoid) ->
+    Conv2D(12, 5, strides 1, same, sigmoid) -> Flatten -> Dense(num_classes). Sigmoids, as
+    Zhu et al. chose them: gradient matching differentiates the gradient once more, and a ReLU
+    network's second derivative is zero almost everywhere.
+    """
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    return tf.keras.Sequential(
+        [
+            layers.Input(shape=input_shape),
+            layers.Conv2D(12, 5, strides=2, padding="same", activation="sigmoid"),
+            layers.Conv2D(12, 5, strides=2, padding="same", activation="sigmoid"),
+            layers.Conv2D(12, 5, strides=1, padding="same", activation="sigmoid"),
+            layers.Flatten(),
+            layers.Dense(num_classes),
+        ],
+        name="cifar10_lenet",
+    )
+
+
 def mnist_convnet(softmax_output: bool = False, num_classes: int = 10):
     """Return the MNIST ConvNet of notebook 03 (the original MIFace post's architecture).
 

@@ -18,6 +18,21 @@ def test_cifar10_cnn_architecture():
     assert model.layers[-1].get_config()["activation"] == "linear"  # logits
 
 
+def test_cifar10_lenet_is_dlgs_sigmoid_lenet():
+    model = models.cifar10_lenet()
+    conv = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Conv2D)]
+    assert [(c.filters, c.kernel_size, c.strides, c.padding) for c in conv] == [
+        (12, (5, 5), (2, 2), "same"),
+        (12, (5, 5), (2, 2), "same"),
+        (12, (5, 5), (1, 1), "same"),
+    ]
+    assert all(c.get_config()["activation"] == "sigmoid" for c in conv)
+    assert model.output_shape == (None, 10)
+    assert model.layers[-1].get_config()["activation"] == "linear"  # logits
+    # 15 826 weights: three convolutions (3 -> 12 -> 12 -> 12 channels), 8 x 8 x 12 -> 10
+    assert model.count_params() == (5 * 5 * 3 + 1) * 12 + 2 * (5 * 5 * 12 + 1) * 12 + 769 * 10
+
+
 def test_mnist_convnet_logits_and_softmax_variants():
     logits = models.mnist_convnet()
     assert logits.output_shape == (None, 10)
@@ -42,6 +57,7 @@ def test_judge_differs_from_the_attacked_model():
     "builder",
     [
         models.cifar10_cnn,
+        models.cifar10_lenet,
         models.mnist_convnet,
         models.mnist_judge,
         models.faces_softmax,
