@@ -99,6 +99,10 @@ def test_dp_client_gradient_clips_each_example_and_adds_the_stated_noise():
     x, y = images(8, 3), np.arange(8) % 5
     per_example = client.per_example_gradients(model, x, y)
     norms = np.sqrt(sum((g.reshape(8, -1) ** 2).sum(axis=1) for g in per_example))
+    for chunk in (1, 3, 16):
+        np.testing.assert_allclose(
+            client.per_example_gradient_norms(model, x, y, chunk=chunk), norms, rtol=1e-5
+        )
     # a clip above every norm and no noise: the plain mean
     plain = client.dp_client_gradient(
         model, x, y, l2_norm_clip=float(norms.max()) * 2, noise_multiplier=0.0, seed=0

@@ -20,7 +20,13 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["client_gradient", "dp_client_gradient", "local_update", "per_example_gradients"]
+__all__ = [
+    "client_gradient",
+    "dp_client_gradient",
+    "local_update",
+    "per_example_gradient_norms",
+    "per_example_gradients",
+]
 
 
 def _batch(x: np.ndarray, y: np.ndarray) -> tuple[tf.Tensor, tf.Tensor]:
@@ -69,6 +75,31 @@ def per_example_gradients(model: tf.keras.Model, x: np.ndarray, y: np.ndarray) -
     return [g.numpy() for g in tf.vectorized_map(one, (xt, yt))]
 
 
+def per_example_gradient_norms(
+    model: tf.keras.Model, x: np.ndarray, y: np.ndarray, chunk: int = 16
+) -> np.ndarray:
+    """Return the L2 norm of each example's gradient (over all trainable variables together),
+    shape ``(len(x),)``; ``chunk`` examples at a time, so that no more than ``chunk``
+    per-example gradients are held at once."""
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
+    xt, yt = _batch(x, y)
+    variables = model.trainable_variables
+
+    def one(example: tuple[tf.Tensor, tf.Tensor]) -> tf.Tensor:
+        xi, yi = example
+        with tf.GradientTape() as tape:
+            loss = _loss(model, xi[None], yi[None])
+        grads = tape.gradient(loss, variables)
+        return tf.add_n([tf.reduce_sum(tf.cast(g, tf.float64) ** 2) for g in grads])
+
+    squares = [
+        tf.vectorized_map(one, (xt[lo : lo + chunk], yt[lo : lo + chunk])).numpy()
+        for lo in range(0, len(x), chunk)
+    ]
+    return np.sqrt(np.concatenate(squares))
+
+
 def dp_client_gradient(
     model: tf.keras.Model,
     x: np.ndarray,
@@ -82,7 +113,12 @@ def dp_client_gradient(
     norm of at most ``l2_norm_clip`` (over all variables together), summed, with Gaussian
     noise of standard deviation ``noise_multiplier * l2_norm_clip`` added to each coordinate,
     divided by ``len(x)``. The noise comes from a NumPy generator seeded with ``seed``;
-    ``noise_multiplier = 0`` gives the clipped mean without noise."""
+    ``noise_multiplier = 0`` gives the clipped mean without noise.
+
+    The clipped sum is computed without holding every per-example gradient: the norms first
+    (:func:`per_example_gradient_norms`), then one backward pass of the loss with each
+    example's cross-entropy weighted by its clipping factor ``min(1, C / norm)``.
+    """
     for name, value in (("l2_norm_clip", l2_norm_clip), ("noise_multiplier", noise_multiplier)):
         if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
             raise TypeError(f"{name} must be a number, got {type(value).__name__}")
@@ -90,16 +126,20 @@ def dp_client_gradient(
         raise ValueError(f"l2_norm_clip must be > 0, got {l2_norm_clip}")
     if not noise_multiplier >= 0:
         raise ValueError(f"noise_multiplier must be >= 0, got {noise_multiplier}")
-    grads = per_example_gradients(model, x, y)
-    n = len(grads[0])
-    norms = np.sqrt(sum((g.reshape(n, -1).astype(np.float64) ** 2).sum(axis=1) for g in grads))
+    norms = per_example_gradient_norms(model, x, y)
     scale = np.minimum(1.0, l2_norm_clip / np.maximum(norms, 1e-12))
+    xt, yt = _batch(x, y)
+    with tf.GradientTape() as tape:
+        losses = tf.keras.losses.sparse_categorical_crossentropy(
+            yt, model(xt, training=False), from_logits=True
+        )
+        clipped_sum_loss = tf.reduce_sum(tf.constant(scale, tf.float32) * losses)
+    clipped_sums = tape.gradient(clipped_sum_loss, model.trainable_variables)
     rng = np.random.default_rng(seed)
     out = []
-    for g in grads:
-        clipped_sum = np.tensordot(scale, g.astype(np.float64), axes=1)
-        noise = rng.normal(0.0, noise_multiplier * l2_norm_clip, size=clipped_sum.shape)
-        out.append(((clipped_sum + noise) / n).astype(np.float32))
+    for g in clipped_sums:
+        noise = rng.normal(0.0, noise_multiplier * l2_norm_clip, size=g.shape)
+        out.append(((g.numpy().astype(np.float64) + noise) / len(x)).astype(np.float32))
     return out
 
 
