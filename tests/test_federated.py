@@ -185,6 +185,20 @@ def test_inverting_the_gradient_of_a_linear_model_recovers_the_image(distance):
     assert result.seconds_per_iteration > 0
 
 
+def test_the_compiled_step_is_the_eager_step():
+    model = small_model(2)
+    x, y = images(2, 4), np.array([1, 3])
+    target = client.client_gradient(model, x, y)
+    runs = [
+        gradient_inversion.invert_gradients(
+            model, target, y, iterations=20, tv_weight=1e-2, restarts=2, seed=3, compiled=c
+        )
+        for c in (True, False)
+    ]
+    np.testing.assert_allclose(runs[0].images, runs[1].images, atol=1e-4)
+    np.testing.assert_allclose(runs[0].restart_losses, runs[1].restart_losses, atol=1e-5)
+
+
 def test_invert_gradients_refuses_bad_input():
     model = small_model(0)
     grads = client.client_gradient(model, images(1, 0), np.array([1]))

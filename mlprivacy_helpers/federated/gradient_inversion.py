@@ -86,12 +86,14 @@ def invert_gradients(
     restarts: int = 1,
     learning_rate: float = 0.1,
     seed: int = 0,
+    compiled: bool = True,
 ) -> InversionResult:
     """Reconstruct the batch whose gradient is ``target_gradient`` (one array per trainable
     variable of ``model``, as :func:`~.client.client_gradient` returns) and whose labels are
     ``labels``; see the module docstring for the method. The dummy images start from a uniform
     draw in ``[0, 1]`` seeded with ``seed`` (one per restart); ``model`` (logits out) is not
-    changed. The image shape comes from ``model.input_shape``."""
+    changed. The image shape comes from ``model.input_shape``. ``compiled=False`` runs the
+    same step eagerly, without ``tf.function`` (for ``benchmarks/bench_gradient_inversion.py``)."""
     if distance not in DISTANCES:
         raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}")
     _check_positive("iterations", iterations, integer=True)
@@ -145,7 +147,6 @@ def invert_gradients(
             )
         return match + tv_weight * tf.reduce_mean(total_variation(images))
 
-    @tf.function
     def step(t: tf.Tensor, lr: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as outer:
             losses = tf.stack([restart_loss(x[r]) for r in range(restarts)])
@@ -158,6 +159,8 @@ def invert_gradients(
         x.assign(tf.clip_by_value(x - lr * m_hat / (tf.sqrt(v_hat) + eps), 0.0, 1.0))
         return losses
 
+    if compiled:
+        step = tf.function(step)
     lr = float(learning_rate)
     timed_from = None
     for i in range(iterations):
