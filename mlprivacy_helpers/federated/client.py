@@ -15,7 +15,8 @@ replaced).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -75,27 +76,45 @@ def per_example_gradients(model: tf.keras.Model, x: np.ndarray, y: np.ndarray) -
     return [g.numpy() for g in tf.vectorized_map(one, (xt, yt))]
 
 
+_NORM_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _squared_norms_function(model: tf.keras.Model) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
+    """Return a ``tf.function`` (built once per model, any batch size) mapping ``(x, y)`` to
+    each example's squared gradient norm."""
+    fn = _NORM_FUNCTIONS.get(model)
+    if fn is None:
+        variables = model.trainable_variables
+
+        def one(example: tuple[tf.Tensor, tf.Tensor]) -> tf.Tensor:
+            xi, yi = example
+            with tf.GradientTape() as tape:
+                loss = _loss(model, xi[None], yi[None])
+            grads = tape.gradient(loss, variables)
+            return tf.add_n([tf.reduce_sum(tf.cast(g, tf.float64) ** 2) for g in grads])
+
+        shape = [None, *model.input_shape[1:]]
+        fn = tf.function(
+            lambda x, y: tf.vectorized_map(one, (x, y)),
+            input_signature=[tf.TensorSpec(shape, tf.float32), tf.TensorSpec([None], tf.int32)],
+        )
+        _NORM_FUNCTIONS[model] = fn
+    return fn
+
+
 def per_example_gradient_norms(
     model: tf.keras.Model, x: np.ndarray, y: np.ndarray, chunk: int = 16
 ) -> np.ndarray:
     """Return the L2 norm of each example's gradient (over all trainable variables together),
     shape ``(len(x),)``; ``chunk`` examples at a time, so that no more than ``chunk``
-    per-example gradients are held at once."""
+    per-example gradients are held at once. One compiled function per model serves every
+    call."""
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
     xt, yt = _batch(x, y)
-    variables = model.trainable_variables
-
-    def one(example: tuple[tf.Tensor, tf.Tensor]) -> tf.Tensor:
-        xi, yi = example
-        with tf.GradientTape() as tape:
-            loss = _loss(model, xi[None], yi[None])
-        grads = tape.gradient(loss, variables)
-        return tf.add_n([tf.reduce_sum(tf.cast(g, tf.float64) ** 2) for g in grads])
-
+    fn = _squared_norms_function(model)
     squares = [
-        tf.vectorized_map(one, (xt[lo : lo + chunk], yt[lo : lo + chunk])).numpy()
-        for lo in range(0, len(x), chunk)
+        fn(xt[lo : lo + chunk], yt[lo : lo + chunk]).numpy() for lo in range(0, len(x), chunk)
     ]
     return np.sqrt(np.concatenate(squares))
 
