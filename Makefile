@@ -143,7 +143,8 @@ test-seeds: $(STAMP)
 # tolerance measured by `make test-variants` (the machine variants) and `make test-seeds` (seeds
 # 0-9); see mlprivacy_build/check_results.py. KEEP_SPREADS=1 changes the values only and keeps
 # the measured spreads (for a change that moves no number much); then run `make
-# plant-regressions` to check that planted regressions still fail the check.
+# plant-regressions` to check that planted regressions still fail the check (when the values
+# stayed and only spreads changed, `$(BIN)/mlprivacy-plant-regressions --recheck` reruns nothing).
 VARIANT_RESULTS ?= $(sort $(wildcard build/variants/*/results))
 SEED_RESULTS ?= $(sort $(wildcard build/seeds/seed-*/results))
 update-expected: $(STAMP)

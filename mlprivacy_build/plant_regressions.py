@@ -10,7 +10,10 @@ baseline values it was run against) into ``tests/planted_regressions/<plant>/``;
 tests/test_check_results.py then asserts that ``mlprivacy-check-results`` fails on every one
 with today's baseline. Run it again after `make update-expected` changed a notebook's values.
 
-Usage: mlprivacy-plant-regressions [--plants NAME ...] [--cache DIR]
+``--recheck`` runs nothing: it recomputes each stored plant's flagged keys against today's
+baseline, for an update that changed the spreads but not the values the plants ran against.
+
+Usage: mlprivacy-plant-regressions [--plants NAME ...] [--cache DIR] [--recheck]
 """
 
 from __future__ import annotations
@@ -130,6 +133,51 @@ def planted_notebook(plant: Plant) -> nbformat.NotebookNode:
     return nb
 
 
+def caught_by(results_dir: Path, notebook: str) -> dict:
+    """Return ``{"baseline_sha256", "caught_by"}`` for the results in ``results_dir``: the
+    digest of today's baseline values of ``notebook`` and the keys that
+    ``mlprivacy-check-results`` flags against today's baseline (expected, got, tolerance and the
+    move in spreads of each)."""
+    results = check_results.load_results(results_dir)
+    baseline = check_results.read_baseline(check_results.DEFAULT_EXPECTED)
+    expected = {**baseline, "results": {n: baseline["results"][n] for n in results}}
+    rows = check_results.compare(expected, results)
+    return {
+        "baseline_sha256": check_results.baseline_digest([notebook]),
+        "caught_by": [
+            {
+                "key": r.key,
+                "expected": r.expected,
+                "got": r.got,
+                "tolerance": r.tolerance,
+                "spreads": None
+                if r.spreads is None
+                else ("inf" if r.spreads == float("inf") else round(r.spreads, 1)),
+            }
+            for r in rows
+            if not r.ok
+        ],  # fmt: skip
+    }
+
+
+def recheck(plant: Plant) -> dict:
+    """Recompute ``plant``'s ``caught_by`` against today's baseline from its stored results,
+    running nothing, and rewrite its ``plant.json``; return the manifest. For a baseline update
+    that kept the values and changed only spreads and tolerances (the stored results were run
+    against the same values: ``ValueError`` otherwise)."""
+    path = OUT / plant.name / "plant.json"
+    manifest = json.loads(path.read_text())
+    fresh = caught_by(OUT / plant.name / "results", plant.notebook)
+    if fresh["baseline_sha256"] != manifest["baseline_sha256"]:
+        raise ValueError(
+            f"{plant.name}: the baseline's values of {plant.notebook} changed since it ran; run "
+            "the plant again (mlprivacy-plant-regressions --plants ...)"
+        )
+    manifest.update(fresh)
+    path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    return manifest
+
+
 def run(plant: Plant, cache: Path) -> dict:
     """Run one plant with the model cache ``cache``; write its fixture (``results/`` and
     ``plant.json``); return its manifest."""
@@ -152,30 +200,13 @@ def run(plant: Plant, cache: Path) -> dict:
     seconds = time.perf_counter() - start
     if not any((out / "results").glob("*.json")):
         raise RuntimeError(f"{plant.name}: the notebook wrote no results")
-    results = check_results.load_results(out / "results")
-    baseline = check_results.read_baseline(check_results.DEFAULT_EXPECTED)
-    expected = {**baseline, "results": {n: baseline["results"][n] for n in results}}
-    rows = check_results.compare(expected, results)
-    caught = [r for r in rows if not r.ok]
     manifest = {
         "plant": plant.name,
         "notebook": plant.notebook,
         "description": plant.description,
         "how": plant.patch or f"{plant.old!r} -> {plant.new!r}",
         "seconds": round(seconds),
-        "baseline_sha256": check_results.baseline_digest([plant.notebook]),
-        "caught_by": [
-            {
-                "key": r.key,
-                "expected": r.expected,
-                "got": r.got,
-                "tolerance": r.tolerance,
-                "spreads": None
-                if r.spreads is None
-                else ("inf" if r.spreads == float("inf") else round(r.spreads, 1)),
-            }
-            for r in caught
-        ],  # fmt: skip
+        **caught_by(out / "results", plant.notebook),
     }
     (out / "plant.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     return manifest
@@ -191,11 +222,25 @@ def main(argv: list[str] | None = None) -> int:
         help="a warm model cache to start from: each plant gets its own copy, so what a plant "
         "trains never reaches another plant or the original",
     )
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="run nothing: recompute what flags each stored plant against today's baseline "
+        "(after a baseline update that changed spreads and tolerances, not values)",
+    )
     args = parser.parse_args(argv)
     plants = [p for p in PLANTS if args.plants is None or p.name in args.plants]
     failed = False
     for plant in plants:
         print(f"==> {plant.name} ({plant.notebook}): {plant.description}", flush=True)
+        if args.recheck:
+            manifest = recheck(plant)
+            keys = ", ".join(f"{c['key']} ({c['spreads']}x)" for c in manifest["caught_by"])
+            print(
+                f"    caught by {len(manifest['caught_by'])} key(s): {keys or 'NONE'}", flush=True
+            )
+            failed = failed or not manifest["caught_by"]
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             cache = Path(tmp) / "models"
             if args.cache is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import nbformat
 import pytest
@@ -90,3 +91,24 @@ def test_the_numbers_run_on_one_kind_of_kernel_and_the_onednn_variants_turn_it_o
     for name, (_, env) in machine_variants.VARIANTS.items():
         if name.startswith("onednn-"):
             assert env["TF_ENABLE_ONEDNN_OPTS"] == "1", name  # oneDNN is off unless turned on
+
+
+def test_recheck_recomputes_what_flags_a_stored_plant_and_refuses_other_values(
+    tmp_path, monkeypatch
+):
+    plant = next(p for p in plant_regressions.PLANTS if p.name == "laplace_scale_halved")
+    stored = plant_regressions.OUT / plant.name
+    copy = tmp_path / plant.name
+    shutil.copytree(stored, copy)
+    manifest = json.loads((copy / "plant.json").read_text())
+    manifest["caught_by"] = []  # as if yesterday's tolerances had let it pass
+    (copy / "plant.json").write_text(json.dumps(manifest))
+    monkeypatch.setattr(plant_regressions, "OUT", tmp_path)
+    assert plant_regressions.main(["--recheck", "--plants", plant.name]) == 0
+    rechecked = json.loads((copy / "plant.json").read_text())
+    assert [c["key"] for c in rechecked["caught_by"]] == ["max_empirical_log_ratio"]
+    assert rechecked["seconds"] == manifest["seconds"]  # nothing ran
+    manifest["baseline_sha256"] = "0" * 64  # run against other values: refuse
+    (copy / "plant.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="run the plant again"):
+        plant_regressions.main(["--recheck", "--plants", plant.name])
