@@ -199,6 +199,20 @@ def test_the_compiled_step_is_the_eager_step():
     np.testing.assert_allclose(runs[0].restart_losses, runs[1].restart_losses, atol=1e-5)
 
 
+def test_the_reported_loss_is_the_gradient_match_without_the_prior():
+    model = small_model(3)
+    x, y = images(1, 5), np.array([2])
+    target = client.client_gradient(model, x, y)
+    result = gradient_inversion.invert_gradients(
+        model, target, y, iterations=5, tv_weight=100.0, restarts=1, seed=0
+    )
+    found = client.client_gradient(model, result.images, y)
+    a = np.concatenate([g.ravel() for g in found])
+    b = np.concatenate([g.ravel() for g in target])
+    cosine = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
+    assert result.loss == pytest.approx(1.0 - cosine, abs=1e-5)
+
+
 def test_invert_gradients_refuses_bad_input():
     model = small_model(0)
     grads = client.client_gradient(model, images(1, 0), np.array([1]))
@@ -240,11 +254,11 @@ def test_trap_kernel_is_half_negative_with_shrunk_positive_twins():
     # on non-negative images of CIFAR-10's size trap neurons fire rarely, a Glorot layer's
     # about half the time
     x = images(64, 0, shape=(32, 32, 3))
-    trap = trap_weights.activation_counts(
+    trap = trap_weights.active_neurons(
         x, trap_weights.trap_kernel(3072, 128, seed=1), np.zeros(128)
     )
     glorot = tf.keras.initializers.GlorotUniform(seed=1)((3072, 128)).numpy()
-    plain = trap_weights.activation_counts(x, glorot, np.zeros(128))
+    plain = trap_weights.active_neurons(x, glorot, np.zeros(128))
     assert trap.mean() < 0.2 < 0.4 < plain.mean()
     with pytest.raises(ValueError, match="scale_factor"):
         trap_weights.trap_kernel(10, 4, scale_factor=1.0, seed=0)
@@ -256,7 +270,7 @@ def test_read_out_recovers_every_sole_activator_exactly():
     model = trap_model(512)
     x, y = images(16, 3, shape=(6, 6, 3)), np.arange(16) % 10
     kernel, bias = model.layers[1].get_weights()
-    active = trap_weights.activation_counts(x, kernel, bias)
+    active = trap_weights.active_neurons(x, kernel, bias)
     sole = trap_weights.sole_activators(active)
     assert 0 < sole.sum() < 16  # some images alone on a neuron, not all: the test can tell
     g = client.client_gradient(model, x, y)
@@ -285,4 +299,4 @@ def test_sole_activators_and_read_out_refuse_bad_input():
     with pytest.raises(ValueError, match="one bias per neuron"):
         trap_weights.read_out(np.zeros((12, 4)), np.ones(3), (2, 2, 3))
     with pytest.raises(ValueError, match="kernel must have shape"):
-        trap_weights.activation_counts(np.zeros((2, 3)), np.zeros((4, 2)), np.zeros(2))
+        trap_weights.active_neurons(np.zeros((2, 3)), np.zeros((4, 2)), np.zeros(2))

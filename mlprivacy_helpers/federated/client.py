@@ -85,11 +85,12 @@ def _squared_norms_function(model: tf.keras.Model) -> Callable[[tf.Tensor, tf.Te
     fn = _NORM_FUNCTIONS.get(model)
     if fn is None:
         variables = model.trainable_variables
+        model_ref = weakref.ref(model)  # the cached function must not keep the model alive
 
         def one(example: tuple[tf.Tensor, tf.Tensor]) -> tf.Tensor:
             xi, yi = example
             with tf.GradientTape() as tape:
-                loss = _loss(model, xi[None], yi[None])
+                loss = _loss(model_ref(), xi[None], yi[None])
             grads = tape.gradient(loss, variables)
             return tf.add_n([tf.reduce_sum(tf.cast(g, tf.float64) ** 2) for g in grads])
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["activation_counts", "read_out", "sole_activators", "trap_kernel"]
+__all__ = ["active_neurons", "read_out", "sole_activators", "trap_kernel"]
 
 
 def trap_kernel(
@@ -49,9 +49,9 @@ def trap_kernel(
     return kernel.astype(np.float32)
 
 
-def activation_counts(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """Return an array of shape ``(len(x), neurons)`` of booleans:
-    whether image ``n`` switches neuron ``i`` on (pre-activation ``x W + b > 0``)."""
+def active_neurons(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Return which neurons each image switches on: booleans of shape ``(len(x), neurons)``,
+    ``True`` where image ``n``'s pre-activation ``x_n W + b`` is positive for neuron ``i``."""
     x = np.asarray(x, dtype=np.float64)
     kernel = np.asarray(kernel, dtype=np.float64)
     if x.ndim < 2:
@@ -67,7 +67,7 @@ def activation_counts(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np
 
 def sole_activators(active: np.ndarray) -> np.ndarray:
     """Return, for each image, whether it is the only image of the batch to switch on some
-    neuron (``active`` from :func:`activation_counts`): the images trap weights recover
+    neuron (``active`` from :func:`active_neurons`): the images trap weights recover
     exactly (Boenisch et al.'s extraction recall is their fraction)."""
     active = np.asarray(active, dtype=bool)
     if active.ndim != 2:
