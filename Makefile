@@ -70,8 +70,8 @@ $(STAMP): requirements-lock.txt requirements-no-deps.txt pyproject.toml
 # (mlprivacy_build/pytest_nbval_cells.py).
 # Two pytest-xdist workers (TEST_WORKERS=0: none) share the tests: each notebook and its learner
 # edition run on one worker, in that order (mlprivacy_build/pytest_notebook_groups.py). The
-# notebooks are handed out first, the longest first (04, 03, 02, 05, 01), to whichever worker is
-# free; the unit tests fill the time left.
+# notebooks are handed out first, in the order given, to whichever worker is free; the unit
+# tests fill the time left.
 TEST_WORKERS ?= 2
 # Where `make test` and `make test-notebook` write the notebooks' numbers (.ci/run's Python 3.11
 # lane gives its own, so that `make update-expected` reads the main run's).

@@ -9,24 +9,12 @@ them a second time, at the same time. This plugin puts every cell of both into o
 named after the notebook; xdist sends a group to one worker, which runs it in collection order.
 Unit tests are not grouped: they fill the time the workers have left.
 
-**Longest first.** xdist hands the groups out in collection order (``--no-loadscope-reorder``),
-each to the next worker that is free. In name order, notebook 04 (the longest: its reference
-models) went out fourth and one worker ran notebooks 02 and 04 back to back while the other
-finished early and waited for it; ``make test`` took 2 147 s of pytest in a fresh-clone
-``.ci/run`` on the project's 2-core machine (2026-12-06). This plugin hands the notebooks out in
-the order of :data:`LONGEST_FIRST` (their cold run times there, with their learner editions:
-04 about 1 550 s, 03 about 950, 02 about 590, 05 about 170, 01 about 30), a notebook not in it
-after them, and the unit tests last.
-
 Loaded with ``-p mlprivacy_build.pytest_notebook_groups``; without xdist it changes nothing.
 """
 
 from __future__ import annotations
 
 import pytest
-
-#: Notebook name prefixes, longest ``make test`` run first (see the module docstring).
-LONGEST_FIRST = ("04_", "03_", "02_", "05_", "01_")
 
 
 def notebook_group(path: object) -> str | None:
@@ -43,17 +31,6 @@ def notebook_group(path: object) -> str | None:
     return name[: -len(".ipynb")]
 
 
-def group_rank(group: str | None) -> int:
-    """Return where a group goes in the hand-out order: its place in :data:`LONGEST_FIRST`, then
-    other notebooks, then ``None`` (the unit tests)."""
-    if group is None:
-        return len(LONGEST_FIRST) + 1
-    for rank, prefix in enumerate(LONGEST_FIRST):
-        if group.startswith(prefix):
-            return rank
-    return len(LONGEST_FIRST)
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """Declare the ``xdist_group`` mark (as xdist does) so that runs without xdist accept it."""
     config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
@@ -61,11 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every cell of a notebook with ``xdist_group(<notebook name>)``, and put the
-    notebooks in :func:`group_rank` order (stable: a solved notebook's cells stay before its
-    learner edition's, every notebook's cells in order)."""
+    """Mark every cell of a notebook with ``xdist_group(<notebook name>)``."""
     for item in items:
         group = notebook_group(item.path)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: group_rank(notebook_group(item.path)))

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlprivacy_build.pytest_notebook_groups import LONGEST_FIRST, group_rank, notebook_group
+from mlprivacy_build.pytest_notebook_groups import notebook_group
 
 
 def test_a_notebook_and_its_learner_edition_share_a_group():
@@ -20,14 +20,6 @@ def test_a_notebook_and_its_learner_edition_share_a_group():
     assert notebook_group(Path("tests/test_data.py")) is None
     with pytest.raises(TypeError, match="must be a path"):
         notebook_group("notebooks/02_membership.ipynb")
-
-
-def test_groups_rank_longest_first_then_other_notebooks_then_unit_tests():
-    ranks = [group_rank(f"{prefix}name") for prefix in LONGEST_FIRST]
-    assert ranks == sorted(ranks) == list(range(len(LONGEST_FIRST)))
-    assert group_rank("04_auditing") < group_rank("01_basics")
-    assert group_rank("99_new_notebook") == len(LONGEST_FIRST)
-    assert group_rank(None) == len(LONGEST_FIRST) + 1
 
 
 def _logging_notebook(path: Path, label: str, log: Path, cells: int) -> None:
@@ -86,43 +78,3 @@ def test_two_workers_run_each_notebook_pair_on_one_worker_solved_first(tmp_path)
         assert labels == [f"{name}-solved"] * 3 + [f"{name}-learner"] * 2, labels
     # Two workers were used, one per pair.
     assert len({worker for *_, worker in lines}) == 2
-
-
-def test_the_longest_notebooks_go_out_first(tmp_path):
-    # notebooks named like 01 and 04: in name order 01 would start first; 04 must
-    log = tmp_path / "log.txt"
-    for name in ("01_short", "02_middle", "04_long"):
-        _logging_notebook(tmp_path / "notebooks" / f"{name}.ipynb", name, log, 2)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "notebooks",
-            "--nbval-lax",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "mlprivacy_build.pytest_notebook_groups",
-            "-n",
-            "2",
-            "--dist",
-            "loadgroup",
-            "--no-loadscope-reorder",
-            "-q",
-        ],  # fmt: skip
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    started = []
-    for line in log.read_text().splitlines():
-        label = line.split()[0]
-        if label not in started:
-            started.append(label)
-    assert set(started[:2]) == {"04_long", "02_middle"}, started  # 01 goes out last
-    assert started[2] == "01_short", started
