@@ -30,7 +30,7 @@ endif
 
 .PHONY: test test-unit test-notebook test-seeds test-variants plant-regressions test-browser \
 	test-pages test-colab test-tf-privacy \
-	update-expected run web-assets lab lab-learner learner data kit install-kit test-kit clean \
+	update-expected record-runs run web-assets lab lab-learner learner data kit install-kit test-kit clean \
 	distclean venv check-platforms wheelhouse
 
 venv: $(STAMP)
@@ -141,15 +141,24 @@ test-seeds: $(STAMP)
 # After a deliberate change of the numbers: rewrite the baseline, tests/expected_results_quick.json,
 # with the values of the last `make test` (build/test-results) and each key's spread and
 # tolerance measured by `make test-variants` (the machine variants) and `make test-seeds` (seeds
-# 0-9); see mlprivacy_build/check_results.py. KEEP_SPREADS=1 changes the values only and keeps
+# 0-9), as recorded in tests/measured_runs/ by `make record-runs`; see
+# mlprivacy_build/check_results.py. KEEP_SPREADS=1 changes the values only and keeps
 # the measured spreads (for a change that moves no number much); then run `make
 # plant-regressions` to check that planted regressions still fail the check (when the values
 # stayed and only spreads changed, `$(BIN)/mlprivacy-plant-regressions --recheck` reruns nothing).
-VARIANT_RESULTS ?= $(sort $(wildcard build/variants/*/results))
-SEED_RESULTS ?= $(sort $(wildcard build/seeds/seed-*/results))
+VARIANT_RESULTS ?= $(sort $(wildcard tests/measured_runs/variants/*/results))
+SEED_RESULTS ?= $(sort $(wildcard tests/measured_runs/seeds/seed-*/results))
 update-expected: $(STAMP)
 	$(BIN)/mlprivacy-check-results --update build/test-results \
 		$(if $(KEEP_SPREADS),--keep-spreads,--variants $(VARIANT_RESULTS) --seeds $(SEED_RESULTS))
+
+# Copy the seed and variant runs that passed on this checkout's code from build/ into
+# tests/measured_runs/ (committed), where `make update-expected` reads them: a ten-seed sweep
+# done in parts, on several days or machines, adds up (mlprivacy_build/measured_runs.py).
+# PRUNE=1 first removes the recorded runs of other code cells or another lock.
+record-runs: $(STAMP)
+	$(BIN)/mlprivacy-record-runs $(if $(PRUNE),--prune) \
+		--seeds $(wildcard build/seeds/seed-*) --variants $(wildcard build/variants/*)
 
 # The quick profile, seed 0, under machine variants imitated on this one (oneDNN's instruction
 # sets, oneDNN off, one thread, deterministic ops, other NumPy/OpenBLAS kernels): one table of

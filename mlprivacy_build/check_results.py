@@ -40,6 +40,8 @@ that the tolerances still catch real ones.
 `--update BASE --variants DIR... --seeds DIR...` writes the baseline: values from BASE (a
 `make test` results folder), spreads and tolerances from the variant and seed runs;
 `--keep-spreads` keeps the spreads of the baseline it replaces (values only change).
+`make update-expected` gives it the runs recorded in ``tests/measured_runs/`` (`make
+record-runs`, ``mlprivacy_build/measured_runs.py``), so that a sweep done in parts adds up.
 
 Usage:
     mlprivacy-check-results RESULTS_DIR [--expected FILE] [--only NOTEBOOK ...]

@@ -66,6 +66,38 @@ def first_error(nb: nbformat.NotebookNode) -> str:
     return ""
 
 
+def machine() -> dict[str, Any]:
+    """Return what a run's numbers may depend on besides the code: the CPU's model, the
+    instruction sets that change TensorFlow's, NumPy's and OpenBLAS's kernels, the core count,
+    the OS, Python's and TensorFlow's versions (``""`` where unknown)."""
+    import platform
+    from importlib import metadata
+
+    model, flags = "", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() == "model name" and not model:
+                model = value.strip()
+            elif name.strip() == "flags" and not flags:
+                flags = set(value.split())
+    except OSError:  # not Linux
+        model = platform.processor()
+    try:
+        tensorflow = metadata.version("tensorflow")
+    except metadata.PackageNotFoundError:
+        tensorflow = ""
+    isa = ["avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile"]
+    return {
+        "cpu": model,
+        "isa": [f for f in isa if f in flags],
+        "cores": os.cpu_count(),
+        "os": platform.system(),
+        "python": platform.python_version(),
+        "tensorflow": tensorflow,
+    }
+
+
 def run_one(
     path: Path,
     seed: int,
@@ -78,9 +110,9 @@ def run_one(
 
     The outcome (also written to ``out/seed-<seed>/<stem>.status.json``, or ``run_dir``'s
     when given) holds ``seed``, ``notebook``, ``passed``, ``error`` (see :func:`first_error`),
-    ``seconds`` and ``results`` (the notebook's results JSON, or None when it did not get that
-    far). ``extra_env`` adds variables to the kernel's environment (the machine variants of
-    ``mlprivacy-variants``).
+    ``seconds``, ``finished`` (UTC), ``machine`` (:func:`machine`) and ``results`` (the
+    notebook's results JSON, or None when it did not get that far). ``extra_env`` adds
+    variables to the kernel's environment (the machine variants of ``mlprivacy-variants``).
     """
     seed_dir = run_dir if run_dir is not None else out / f"seed-{seed}"
     results_dir = seed_dir / "results"
@@ -122,6 +154,8 @@ def run_one(
         "passed": not error,
         "error": error,
         "seconds": round(seconds, 1),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
         "results": json.loads(results_file.read_text()) if results_file.is_file() else None,
     }
     (seed_dir / f"{path.stem}.status.json").write_text(json.dumps(outcome, indent=2) + "\n")
