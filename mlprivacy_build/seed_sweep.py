@@ -13,8 +13,11 @@ notebook and its results JSON, and the tables are also written to ``OUT/tables.m
 ``--report`` prints the tables from the outcomes already there, without running anything
 (e.g. after sweeping one notebook at a time).
 
+``--ranges`` prints, per notebook, each number of its results with its minimum and maximum
+over the seeds that passed: the ranges the notebooks' prose quotes.
+
 Usage: mlprivacy-seeds [NOTEBOOK ...] [--seeds 0 1 2 ...] [--out build/seeds]
-       [--report]   (notebooks first: --seeds takes every number after it)
+       [--report | --ranges]   (notebooks first: --seeds takes every number after it)
 """
 
 from __future__ import annotations
@@ -219,6 +222,47 @@ def tables(paths: Sequence[Path], seeds: Sequence[int], out: Path) -> tuple[str,
     return "\n".join(parts), all_passed
 
 
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def ranges(paths: Sequence[Path], seeds: Sequence[int], out: Path) -> str:
+    """Return a Markdown table per notebook: each number of its results JSON (flattened as
+    ``check_results.flatten`` does; a list entry by entry, ``key[i]``) with its minimum and
+    maximum over the given seeds whose run passed, and which seeds gave them — the ranges the
+    notebooks' prose quotes. Strings are left out; a number that is the same on every seed shows
+    once."""
+    parts = []
+    for path in paths:
+        runs: dict[int, dict[str, Any]] = {}
+        for seed in seeds:
+            status = out / f"seed-{seed}" / f"{path.stem}.status.json"
+            if status.is_file():
+                outcome = json.loads(status.read_text())
+                if outcome.get("passed") and outcome.get("results") is not None:
+                    runs[seed] = check_results.flatten(outcome["results"])
+        title = f"### {path.stem}: ranges over seeds {', '.join(map(str, runs)) or '(none passed)'}"
+        rows = [title, "", "| key | min | max | seed of min / max |", "|---|---|---|---|"]
+        columns: dict[str, dict[int, float]] = {}
+        for seed, flat in runs.items():
+            for key, value in flat.items():
+                values = value if isinstance(value, list) else [value]
+                for i, v in enumerate(values):
+                    if isinstance(v, bool) or not isinstance(v, int | float):
+                        continue
+                    name = f"{key}[{i}]" if isinstance(value, list) else key
+                    columns.setdefault(name, {})[seed] = float(v)
+        for name, by_seed in columns.items():
+            lo = min(by_seed, key=by_seed.__getitem__)
+            hi = max(by_seed, key=by_seed.__getitem__)
+            if by_seed[lo] == by_seed[hi]:
+                rows.append(f"| {name} | {_fmt(by_seed[lo])} | (same) | |")
+            else:
+                rows.append(f"| {name} | {_fmt(by_seed[lo])} | {_fmt(by_seed[hi])} | {lo} / {hi} |")
+        parts.append("\n".join([*rows, ""]))
+    return "\n".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="default: notebooks/*.ipynb in order")
@@ -227,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     parser.add_argument(
         "--report", action="store_true", help="print the tables of the runs already in OUT"
+    )
+    parser.add_argument(
+        "--ranges",
+        action="store_true",
+        help="print each result's min and max over the seeds already in OUT (runs nothing)",
     )
     args = parser.parse_args(argv)
     paths = [Path(p).resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
@@ -237,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--seeds must be distinct non-negative integers, got {args.seeds}", file=sys.stderr)
         return 2
     out = args.out.resolve()
+    if args.ranges:
+        print(ranges(paths, args.seeds, out))
+        return 0
     if not args.report:
         sweep(paths, args.seeds, out, args.timeout)
     text, all_passed = tables(paths, args.seeds, out)

@@ -69,3 +69,18 @@ def test_seeds_must_be_distinct_and_non_negative(tmp_path):
     notebook = _notebook(tmp_path)
     assert seed_sweep.main([str(notebook), "--seeds", "1", "1", "--report"]) == 2
     assert seed_sweep.main([str(notebook), "--seeds", "-1", "--report"]) == 2
+
+
+def test_ranges_give_each_numbers_min_and_max_over_the_seeds_that_passed(tmp_path, capsys):
+    notebook, out = _notebook(tmp_path), tmp_path / "seeds"
+    seed_sweep.main([str(notebook), "--seeds", "1", "2", "4", "--out", str(out)])  # 2 fails
+    capsys.readouterr()
+    assert (
+        seed_sweep.main([str(notebook), "--seeds", "1", "2", "4", "--out", str(out), "--ranges"])
+        == 0
+    )
+    table = capsys.readouterr().out
+    assert "99_claim: ranges over seeds 1, 4" in table
+    assert "| value | 0.1 | 0.4 | 1 / 4 |" in table
+    assert "| seed | 1 | 4 | 1 / 4 |" in table
+    assert "profile" not in table  # strings are left out
