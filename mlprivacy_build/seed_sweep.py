@@ -10,8 +10,9 @@ per notebook is printed (a row per seed) and the exit status is 1 if any run fai
 
 Each run's outcome is kept in ``OUT/seed-N/<notebook>.status.json`` beside the executed
 notebook and its results JSON, and the tables are also written to ``OUT/tables.md``.
-``--report`` prints the tables from the outcomes already there, without running anything
-(e.g. after sweeping one notebook at a time).
+``--report`` prints the tables from the outcomes already there, without running or writing
+anything (e.g. after sweeping one notebook at a time, or of the runs recorded in
+``tests/measured_runs/seeds``).
 
 ``--ranges`` prints, per notebook, each number of its results with its minimum and maximum
 over the seeds that passed: the ranges the notebooks' prose quotes.
@@ -292,10 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report:
         sweep(paths, args.seeds, out, args.timeout)
     text, all_passed = tables(paths, args.seeds, out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "tables.md").write_text(text)
+    where = ""
+    if not args.report:  # a report only reads (tests/measured_runs/ holds runs, nothing else)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "tables.md").write_text(text)
+        where = f"; tables in {out}"
     print(text)
-    print(f"==> {'every seed passed' if all_passed else 'SOME SEEDS FAILED'}; tables in {out}")
+    print(f"==> {'every seed passed' if all_passed else 'SOME SEEDS FAILED'}{where}")
     return 0 if all_passed else 1
 
 

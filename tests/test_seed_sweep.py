@@ -63,6 +63,9 @@ def test_the_report_counts_a_seed_without_a_run_as_failed(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "1 of 2 seeds passed" in table
     assert "| 5 | not run |" in table
+    (out / "tables.md").unlink()
+    seed_sweep.main([str(notebook), "--seeds", "1", "--out", str(out), "--report"])
+    assert not (out / "tables.md").exists(), "a report writes nothing"
 
 
 def test_seeds_must_be_distinct_and_non_negative(tmp_path):
