@@ -6,13 +6,18 @@ iteration, so inverting ten digits for ART's default 10 000 iterations takes mos
 on a laptop CPU. :class:`CompiledTensorFlowV2Classifier` is a thin subclass whose
 ``class_gradient`` and ``predict`` are each a single compiled :func:`tf.function` call over the
 whole batch; ``tests/test_inversion.py`` checks it returns the same numbers as ART's own code.
-:class:`MIFaceRunner` runs MIFace in checkpoints, :func:`time_miface` times it. How good an
-inversion is (correlations, recognisers, judges) is measured in :mod:`.inversion_metrics`.
+:class:`MIFaceRunner` runs MIFace on many models of one architecture, :func:`time_miface` times
+it, and :func:`infer_cached` keeps each inversion in the model cache (a re-run of notebook 03
+loads what MIFace computed, as it loads the trained models). How good an inversion is
+(correlations, recognisers, judges) is measured in :mod:`.inversion_metrics`.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -21,7 +26,11 @@ from art.attacks.inference.model_inversion import MIFace
 from art.config import ART_NUMPY_DTYPE
 from art.estimators.classification import TensorFlowV2Classifier
 
-__all__ = ["CompiledTensorFlowV2Classifier", "MIFaceRunner", "time_miface"]
+from .cache import CacheWarning, cache_dir, cache_key, ensure_writable, file_mode, fingerprint
+from .config import installed_version
+from .training import model_description
+
+__all__ = ["CompiledTensorFlowV2Classifier", "MIFaceRunner", "infer_cached", "time_miface"]
 
 
 class CompiledTensorFlowV2Classifier(TensorFlowV2Classifier):
@@ -213,6 +222,103 @@ def time_miface(
     return float(np.median(seconds)) / max_iter, inversions
 
 
+#: Bump when :func:`infer_cached`'s key or what it stores changes meaning.
+_INFER_CACHE_VERSION = 1
+
+
+def _infer_key(attack: MIFace, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Everything that determines ``attack.infer(x, y)``: ART's version, the attack's settings,
+    the estimator's class, clipping and preprocessing, the model's architecture and weights,
+    and the inputs (the library versions are added by :func:`~.cache.cache_key`)."""
+    estimator = attack.estimator
+    model = estimator.model
+    if not model.built:  # e.g. a Sequential wrapper not called yet: its weights exist after this
+        model.build((None, *estimator.input_shape))
+    return {
+        "kind": "miface",
+        "version": _INFER_CACHE_VERSION,
+        "art": installed_version("adversarial-robustness-toolbox"),
+        "attack": {
+            name: getattr(attack, name) for name in MIFace.attack_params if name != "verbose"
+        },
+        "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
+        "nb_classes": int(estimator.nb_classes),
+        "input_shape": list(estimator.input_shape),
+        "clip_values": None
+        if estimator.clip_values is None
+        else np.asarray(estimator.clip_values).tolist(),
+        "preprocessing": repr(estimator.preprocessing),
+        "defences": [
+            repr(d)
+            for d in (estimator.preprocessing_defences or [])
+            + (estimator.postprocessing_defences or [])
+        ],
+        "model": model_description(model),
+        "weights": fingerprint(*model.get_weights()),
+        "inputs": fingerprint(x, y),
+    }
+
+
+def infer_cached(attack: MIFace, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Return ``(attack.infer(x, y), cached)``, loading the inversions from the model cache when
+    the same inversion was computed before.
+
+    ``attack`` is an ART :class:`MIFace` on a TensorFlow estimator (ART's
+    ``TensorFlowV2Classifier`` or :class:`CompiledTensorFlowV2Classifier`); ``cached`` says
+    whether the array came from the cache. The key covers everything that determines the
+    result (:func:`_infer_key`: ART's and the other libraries' versions, the attack's
+    settings, the estimator's class, clipping and preprocessing, the model's architecture and
+    weights, ``x`` and ``y``), so a changed model or setting never reuses a stale inversion.
+    With ``MLPRIVACY_CACHE=off`` this is ``attack.infer(x, y)``. A damaged entry is reported
+    with a :class:`~.cache.CacheWarning`, removed and computed again; a failed save only warns.
+    """
+    if not isinstance(attack, MIFace):
+        raise TypeError(f"attack must be ART's MIFace, got {type(attack).__name__}")
+    if not isinstance(getattr(attack.estimator, "model", None), tf.keras.Model):
+        raise TypeError("attack's estimator must wrap a Keras model (TensorFlowV2Classifier)")
+    x = np.asarray(x, dtype=ART_NUMPY_DTYPE)
+    y = np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    root = cache_dir()
+    if root is None:
+        return attack.infer(x, y), False
+    entry = root / f"miface-{cache_key(_infer_key(attack, x, y))[:20]}.npy"
+    if entry.is_file():
+        try:
+            stored = np.load(entry, allow_pickle=False)
+            if stored.shape != x.shape:
+                raise ValueError(f"holds shape {stored.shape}, expected {x.shape}")
+            return stored, True
+        except (OSError, ValueError) as exc:
+            warnings.warn(
+                f"Damaged model-cache entry {entry} ({type(exc).__name__}: {exc}); "
+                "removing it and inverting again.",
+                CacheWarning,
+                stacklevel=2,
+            )
+            entry.unlink(missing_ok=True)
+    ensure_writable(root)
+    inversions = attack.infer(x, y)
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{entry.name}.", suffix=".npy")
+        with os.fdopen(fd, "wb") as handle:
+            np.save(handle, inversions, allow_pickle=False)
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, entry)
+    except OSError as exc:  # never lose a finished inversion to a failed save
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        warnings.warn(
+            f"Could not store the inversions in the cache entry {entry} "
+            f"({type(exc).__name__}: {exc}); they are returned but not cached.",
+            CacheWarning,
+            stacklevel=2,
+        )
+    return inversions, False
+
+
 class MIFaceRunner:
     """Run ART's MIFace on many trained models of one architecture with one compiled estimator.
 
@@ -222,6 +328,8 @@ class MIFaceRunner:
     weights into ``base`` and runs MIFace through that estimator, so inverting the next model
     of the same architecture traces no new :func:`tf.function`. The result is the same as
     wrapping each model in an estimator of its own (``tests/test_inversion.py`` checks this).
+    Inversions go through :func:`infer_cached`: the same model, targets, start and settings are
+    inverted once and then loaded from the model cache.
     """
 
     def __init__(
@@ -287,6 +395,6 @@ class MIFaceRunner:
             verbose=False,
             **miface_kwargs,
         )
-        inversions = attack.infer(x0, targets)
+        inversions, _ = infer_cached(attack, x0, targets)
         confidences = self.classifier.predict(inversions)[np.arange(len(targets)), targets]
         return inversions, confidences

@@ -341,3 +341,84 @@ def test_a_gallery_must_hold_the_people_inverted():
         )
     with pytest.raises(ValueError, match="at least one"):
         inversion_metrics.identification_by_gallery(faces, {})
+
+
+def _attack(estimator, **kwargs):
+    return MIFace(estimator, max_iter=5, window_length=3, batch_size=3, verbose=False, **kwargs)
+
+
+def test_infer_cached_returns_mifaces_inversions_and_then_loads_them(softmax_model, tmp_path):
+    _, fast = _pair(softmax_model)
+    x0, targets = _x(3, seed=5) * 0.2, np.array([1, 4, 8])
+    expected = _attack(fast).infer(x0, targets)
+    first, cached_first = inversion.infer_cached(_attack(fast), x0, targets)
+    np.testing.assert_array_equal(first, expected)
+    assert not cached_first
+    entries = list((tmp_path / "model-cache").glob("miface-*.npy"))
+    assert len(entries) == 1
+    again, cached_again = inversion.infer_cached(_attack(fast), x0, targets)
+    assert cached_again
+    np.testing.assert_array_equal(again, expected)
+
+
+def test_infer_cached_never_reuses_another_inversion(softmax_model, tmp_path):
+    """Each thing that changes MIFace's result gives its own entry."""
+    art, fast = _pair(softmax_model)
+    x0, targets = _x(3, seed=5) * 0.2, np.array([1, 4, 8])
+    inversion.infer_cached(_attack(fast), x0, targets)
+    other_model = tf.keras.models.clone_model(softmax_model)
+    other_model.set_weights([w * 1.01 for w in softmax_model.get_weights()])
+    _, other_fast = _pair(other_model)
+    changes = {
+        "weights": (_attack(other_fast), x0, targets),
+        "estimator class": (_attack(art), x0, targets),
+        "start": (_attack(fast), x0 + 0.01, targets),
+        "targets": (_attack(fast), x0, np.array([1, 4, 9])),
+        "iterations": (
+            MIFace(fast, max_iter=6, window_length=3, batch_size=3, verbose=False),
+            x0,
+            targets,
+        ),
+        "threshold": (_attack(fast, threshold=0.5), x0, targets),
+        "learning rate": (_attack(fast, learning_rate=0.2), x0, targets),
+    }
+    for what, (attack, x, y) in changes.items():
+        got, cached = inversion.infer_cached(attack, x, y)
+        assert not cached, f"a changed {what} reused a cached inversion"
+        np.testing.assert_array_equal(got, attack.infer(x, y))
+    assert len(list((tmp_path / "model-cache").glob("miface-*.npy"))) == 1 + len(changes)
+
+
+def test_infer_cached_off_damaged_and_bad_input(softmax_model, tmp_path, monkeypatch):
+    _, fast = _pair(softmax_model)
+    x0, targets = _x(3, seed=5) * 0.2, np.array([1, 4, 8])
+    expected = _attack(fast).infer(x0, targets)
+    inversion.infer_cached(_attack(fast), x0, targets)
+    (entry,) = (tmp_path / "model-cache").glob("miface-*.npy")
+    entry.write_bytes(b"not an array")
+    with pytest.warns(inversion.CacheWarning, match="Damaged"):
+        got, cached = inversion.infer_cached(_attack(fast), x0, targets)
+    assert not cached
+    np.testing.assert_array_equal(got, expected)
+    assert inversion.infer_cached(_attack(fast), x0, targets)[1]  # stored again
+    monkeypatch.setenv("MLPRIVACY_CACHE", "off")
+    got, cached = inversion.infer_cached(_attack(fast), x0, targets)
+    assert not cached
+    np.testing.assert_array_equal(got, expected)
+    with pytest.raises(TypeError, match="MIFace"):
+        inversion.infer_cached(fast, x0, targets)
+    with pytest.raises(ValueError, match="same length"):
+        inversion.infer_cached(_attack(fast), x0, targets[:2])
+
+
+def test_miface_runner_loads_a_repeated_inversion_from_the_cache(tmp_path):
+    runner = inversion.MIFaceRunner(models.mnist_convnet(), nb_classes=10, input_shape=SHAPE)
+    model = _logit_convnet(3)
+    kwargs = dict(window_length=3, threshold=0.99, learning_rate=0.1)
+    first = runner.invert(model, np.array([2, 5]), max_iter=4, **kwargs)
+    assert len(list((tmp_path / "model-cache").glob("miface-*.npy"))) == 1
+    again = runner.invert(model, np.array([2, 5]), max_iter=4, **kwargs)
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    runner.invert(_logit_convnet(4), np.array([2, 5]), max_iter=4, **kwargs)  # another model
+    assert len(list((tmp_path / "model-cache").glob("miface-*.npy"))) == 2
