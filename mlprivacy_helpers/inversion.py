@@ -308,15 +308,22 @@ def infer_cached(attack: MIFace, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarr
         os.chmod(tmp, file_mode())
         os.replace(tmp, entry)
     except OSError as exc:  # never lose a finished inversion to a failed save
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
+        _remove(tmp)
         warnings.warn(
             f"Could not store the inversions in the cache entry {entry} "
             f"({type(exc).__name__}: {exc}); they are returned but not cached.",
             CacheWarning,
             stacklevel=2,
         )
+    except BaseException:  # an interrupt leaves no half-written file behind
+        _remove(tmp)
+        raise
     return inversions, False
+
+
+def _remove(path: str | None) -> None:
+    if path is not None and os.path.exists(path):
+        os.unlink(path)
 
 
 class MIFaceRunner:

@@ -422,3 +422,28 @@ def test_miface_runner_loads_a_repeated_inversion_from_the_cache(tmp_path):
         np.testing.assert_array_equal(a, b)
     runner.invert(_logit_convnet(4), np.array([2, 5]), max_iter=4, **kwargs)  # another model
     assert len(list((tmp_path / "model-cache").glob("miface-*.npy"))) == 2
+
+
+def test_infer_cached_leaves_no_temporary_file_when_the_save_fails_or_is_interrupted(
+    softmax_model, tmp_path, monkeypatch
+):
+    _, fast = _pair(softmax_model)
+    x0, targets = _x(3, seed=5) * 0.2, np.array([1, 4, 8])
+    cache_root = tmp_path / "model-cache"
+
+    def refuse(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(inversion.np, "save", refuse)
+    with pytest.warns(inversion.CacheWarning, match="Could not store"):
+        got, cached = inversion.infer_cached(_attack(fast), x0, targets)
+    assert not cached and got.shape == x0.shape
+    assert list(cache_root.iterdir()) == []
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(inversion.np, "save", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        inversion.infer_cached(_attack(fast), x0, targets)
+    assert list(cache_root.iterdir()) == []
