@@ -177,7 +177,7 @@ def _validate(arrays: dict[str, np.ndarray], path: Path | str, spec: _Spec) -> N
             )
 
 
-def _write_atomic(path: Path, write: Callable[[Any], None]) -> None:
+def write_atomic(path: Path, write: Callable[[Any], None]) -> None:
     """Call ``write(binary file)`` on a temp file beside ``path``, then rename it to ``path``:
     never a half file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +194,7 @@ def _write_atomic(path: Path, write: Callable[[Any], None]) -> None:
 
 def _save_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write ``arrays`` to ``path`` as an ``.npz`` file, atomically."""
-    _write_atomic(path, lambda handle: np.savez(handle, **arrays))
+    write_atomic(path, lambda handle: np.savez(handle, **arrays))
 
 
 def _download_keras(spec: _Spec) -> dict[str, np.ndarray]:
@@ -311,7 +311,7 @@ def _download_text(spec: _TextSpec) -> bytes:
 
 def _save_bytes_atomic(path: Path, raw: bytes) -> None:
     """Write ``raw`` to ``path``, atomically."""
-    _write_atomic(path, lambda handle: handle.write(raw))
+    write_atomic(path, lambda handle: handle.write(raw))
 
 
 def load_tiny_shakespeare() -> str:

@@ -15,7 +15,6 @@ loads what MIFace computed, as it loads the trained models). How good an inversi
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 import warnings
 from typing import Any
@@ -28,6 +27,7 @@ from art.estimators.classification import TensorFlowV2Classifier
 
 from .cache import CacheWarning, cache_dir, cache_key, ensure_writable, file_mode, fingerprint
 from .config import installed_version
+from .data import write_atomic
 from .training import model_description
 
 __all__ = ["CompiledTensorFlowV2Classifier", "MIFaceRunner", "infer_cached", "time_miface"]
@@ -300,30 +300,17 @@ def infer_cached(attack: MIFace, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarr
             entry.unlink(missing_ok=True)
     ensure_writable(root)
     inversions = attack.infer(x, y)
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{entry.name}.", suffix=".npy")
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, inversions, allow_pickle=False)
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, entry)
+    try:  # a temp file renamed into place; removed on any failure or interrupt
+        write_atomic(entry, lambda handle: np.save(handle, inversions, allow_pickle=False))
+        os.chmod(entry, file_mode())  # group-shareable, as the model entries
     except OSError as exc:  # never lose a finished inversion to a failed save
-        _remove(tmp)
         warnings.warn(
             f"Could not store the inversions in the cache entry {entry} "
             f"({type(exc).__name__}: {exc}); they are returned but not cached.",
             CacheWarning,
             stacklevel=2,
         )
-    except BaseException:  # an interrupt leaves no half-written file behind
-        _remove(tmp)
-        raise
     return inversions, False
-
-
-def _remove(path: str | None) -> None:
-    if path is not None and os.path.exists(path):
-        os.unlink(path)
 
 
 class MIFaceRunner:
