@@ -11,6 +11,8 @@ notebook; this module holds what is too long to inline there:
   Privacy's trained attacks draw their folds from it) and restores it afterwards.
 * :func:`known_attack_warnings_ignored` -- a context manager around ``run_attacks`` that
   hides exactly the warnings TF Privacy 0.8.12's attacks are known to raise harmlessly.
+* :func:`run_attacks_cached` -- ``run_attacks``, seeded, kept in the model cache (its trained
+  attackers' grid searches take tens of seconds and a re-run need not repeat them).
 * :class:`EpochAttackCallback` -- runs TF Privacy's attacks after every epoch and writes
   the AUC/advantage into Keras' ``logs``, so ``train_cached`` keeps them in the history.
 """
@@ -18,8 +20,11 @@ notebook; this module holds what is too long to inline there:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
+import pickle
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,7 +44,9 @@ from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack.data_s
     SlicingSpec,
 )
 
-from .cache import fingerprint
+from .cache import CacheWarning, cache_dir, cache_key, ensure_writable, file_mode, fingerprint
+from .config import installed_version
+from .data import write_atomic
 
 
 def _check_xy(name: str, x: np.ndarray, y: np.ndarray) -> None:
@@ -249,6 +256,129 @@ def known_attack_warnings_ignored() -> Iterator[None]:
         for message, category in KNOWN_ATTACK_WARNINGS:
             warnings.filterwarnings("ignore", message=message, category=category)
         yield
+
+
+#: Bump when what :func:`run_attacks_cached` stores changes, so old entries are not read.
+_ATTACKS_CACHE_VERSION = 1
+
+#: What unpickling a damaged or foreign file can raise.
+_UNPICKLE_ERRORS = (
+    OSError,
+    EOFError,
+    pickle.UnpicklingError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    TypeError,
+    ValueError,
+)
+
+
+def _attacks_key(
+    attack_input: AttackInputData,
+    slicing_spec: SlicingSpec,
+    attack_types: list[AttackType],
+    seed: int,
+) -> dict[str, Any]:
+    """Everything that determines ``run_attacks``' result: scikit-learn's and SciPy's versions
+    (TensorFlow's, TF Privacy's and NumPy's are added by :func:`~.cache.cache_key`), every
+    field of the attack input (arrays by fingerprint), the slicing, the attacks and the seed."""
+    # run_attacks fills in loss_function_using_logits (left None) on the caller's object the
+    # first time it asks for the training loss: key on the value it settles on, so that the
+    # same input gives the same key before and after a run.
+    probe = dataclasses.replace(attack_input)
+    probe.get_loss_train()
+    fields: dict[str, Any] = {}
+    for field in dataclasses.fields(probe):
+        value = getattr(probe, field.name)
+        if isinstance(value, np.ndarray):
+            fields[field.name] = fingerprint(value)
+        elif value is None or isinstance(value, bool | int | float | str):
+            fields[field.name] = value
+        else:  # e.g. the loss function (an enum member, or a callable: then a new key each run)
+            fields[field.name] = repr(value)
+    return {
+        "kind": "tf_privacy_run_attacks",
+        "version": _ATTACKS_CACHE_VERSION,
+        "scikit-learn": installed_version("scikit-learn"),
+        "scipy": installed_version("scipy"),
+        "input": fields,
+        "slicing_spec": repr(slicing_spec),
+        "attack_types": [t.name for t in attack_types],
+        "seed": int(seed),
+    }
+
+
+def run_attacks_cached(
+    attack_input: AttackInputData,
+    slicing_spec: SlicingSpec,
+    attack_types: Iterable[AttackType],
+    *,
+    seed: int,
+) -> tuple[AttackResults, bool]:
+    """Return ``(results, cached)``: TF Privacy's ``run_attacks(attack_input, slicing_spec,
+    attack_types=attack_types)`` run inside :func:`seeded_numpy` ``(seed)``, loaded from the
+    model cache when the same attacks ran on the same input before.
+
+    ``cached`` says whether the results came from the cache. The entry is TF Privacy's own
+    pickle of :class:`AttackResults` (``AttackResults.save``/``load``), keyed on everything that
+    determines it (:func:`_attacks_key`), so another input, slicing, attack list, seed or
+    library version never reuses it. With ``MLPRIVACY_CACHE=off`` this just runs the attacks.
+    A damaged entry is reported with a :class:`~.cache.CacheWarning`, removed and computed
+    again; a failed save only warns. Warnings the attacks raise are left to the caller (wrap
+    the call in :func:`known_attack_warnings_ignored`). Raises ``TypeError`` for other input
+    types and ``ValueError`` for an empty attack list.
+    """
+    if not isinstance(attack_input, AttackInputData):
+        raise TypeError(f"attack_input must be AttackInputData, got {type(attack_input).__name__}")
+    if not isinstance(slicing_spec, SlicingSpec):
+        raise TypeError(f"slicing_spec must be a SlicingSpec, got {type(slicing_spec).__name__}")
+    if isinstance(attack_types, AttackType):
+        raise TypeError("attack_types must be a list of AttackType, got a single AttackType")
+    types = list(attack_types)
+    if not types:
+        raise ValueError("attack_types is empty")
+    if not all(isinstance(t, AttackType) for t in types):
+        raise TypeError(f"attack_types must hold AttackType members, got {types!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+
+    def run() -> AttackResults:
+        with seeded_numpy(int(seed)):
+            return mia.run_attacks(attack_input, slicing_spec, attack_types=types)
+
+    root = cache_dir()
+    if root is None:
+        return run(), False
+    key = cache_key(_attacks_key(attack_input, slicing_spec, types, seed))
+    entry = root / f"mia-{key[:20]}.pickle"
+    if entry.is_file():
+        try:
+            stored = AttackResults.load(entry)
+            if not isinstance(stored, AttackResults):
+                raise TypeError(f"holds a {type(stored).__name__}, not AttackResults")
+            return stored, True
+        except _UNPICKLE_ERRORS as exc:
+            warnings.warn(
+                f"Damaged model-cache entry {entry} ({type(exc).__name__}: {exc}); "
+                "removing it and running the attacks again.",
+                CacheWarning,
+                stacklevel=2,
+            )
+            entry.unlink(missing_ok=True)
+    ensure_writable(root)
+    results = run()
+    try:  # as AttackResults.save, through a temp file renamed into place: never a half entry
+        write_atomic(entry, lambda handle: pickle.dump(results, handle))
+        os.chmod(entry, file_mode())  # group-shareable, as the model entries
+    except (OSError, pickle.PicklingError) as exc:  # never lose finished results to a failed save
+        warnings.warn(
+            f"Could not store the attack results in the cache entry {entry} "
+            f"({type(exc).__name__}: {exc}); they are returned but not cached.",
+            CacheWarning,
+            stacklevel=2,
+        )
+    return results, False
 
 
 class EpochAttackCallback(tf.keras.callbacks.Callback):

@@ -380,3 +380,124 @@ def test_best_threshold_epsilon_is_the_maximum_of_tf_privacys_estimates(sliced_r
     assert membership.best_threshold_epsilon(sliced_results) == expected
     with pytest.raises(TypeError, match="AttackResults"):
         membership.best_threshold_epsilon(entire)
+
+
+# run_attacks_cached: TF Privacy's run_attacks, seeded, kept in the model cache.
+_CHEAP_ATTACKS = [AttackType.THRESHOLD_ATTACK, AttackType.LOGISTIC_REGRESSION]
+# TF Privacy's epsilon lower bound divides by zero at the ROC curve's end points (as in
+# known_attack_warnings_ignored); nothing else is silenced.
+_EPSILON_BOUND_WARNINGS = (
+    "ignore:divide by zero encountered:RuntimeWarning",
+    "ignore:invalid value encountered:RuntimeWarning",
+)
+
+
+def _summary(results: AttackResults) -> list[tuple[str, str, float, float]]:
+    """Each attack's slice, type, AUC and advantage: what notebook 02's tables show."""
+    return [
+        (str(r.slice_spec), r.attack_type.name, r.get_auc(), r.get_attacker_advantage())
+        for r in results.single_attack_results
+    ]
+
+
+@pytest.mark.filterwarnings(*_EPSILON_BOUND_WARNINGS)
+def test_run_attacks_cached_gives_tf_privacys_results_and_then_loads_them(tmp_path):
+    attack_input = _small_attack_input(n=200, seed=3)
+    spec = SlicingSpec(entire_dataset=True, by_class=True)
+    with membership.seeded_numpy(7):
+        expected = mia.run_attacks(attack_input, spec, attack_types=_CHEAP_ATTACKS)
+    first, cached_first = membership.run_attacks_cached(attack_input, spec, _CHEAP_ATTACKS, seed=7)
+    assert not cached_first
+    assert _summary(first) == _summary(expected)
+    entries = list((tmp_path / "model-cache").glob("mia-*.pickle"))
+    assert len(entries) == 1
+    again, cached_again = membership.run_attacks_cached(attack_input, spec, _CHEAP_ATTACKS, seed=7)
+    assert cached_again and isinstance(again, AttackResults)
+    assert _summary(again) == _summary(expected)
+    for got, want in zip(again.single_attack_results, expected.single_attack_results, strict=True):
+        np.testing.assert_array_equal(got.membership_scores_train, want.membership_scores_train)
+        np.testing.assert_array_equal(got.roc_curve.fpr, want.roc_curve.fpr)
+    # The global generator is left as it was, as with seeded_numpy.
+    np.random.seed(11)
+    before = np.random.get_state()[1].copy()
+    membership.run_attacks_cached(attack_input, spec, _CHEAP_ATTACKS, seed=7)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+@pytest.mark.filterwarnings(*_EPSILON_BOUND_WARNINGS)
+def test_run_attacks_cached_never_reuses_other_attacks_results(tmp_path):
+    """Each thing that changes run_attacks' result gives its own entry."""
+    base = _small_attack_input(n=150, seed=1)
+    entire = SlicingSpec(entire_dataset=True)
+    calls = [
+        (base, entire, _CHEAP_ATTACKS, 0),
+        (base, entire, _CHEAP_ATTACKS, 1),  # another seed: other folds
+        (base, entire, [AttackType.THRESHOLD_ATTACK], 0),  # other attacks
+        (base, SlicingSpec(entire_dataset=True, by_class=True), _CHEAP_ATTACKS, 0),
+        (dataclasses.replace(base, loss_train=base.loss_train * 2), entire, _CHEAP_ATTACKS, 0),
+        (_small_attack_input(n=150, seed=2), entire, _CHEAP_ATTACKS, 0),
+    ]
+    for attack_input, spec, types, seed in calls:
+        _, cached = membership.run_attacks_cached(attack_input, spec, types, seed=seed)
+        assert not cached
+    assert len(list((tmp_path / "model-cache").glob("mia-*.pickle"))) == len(calls)
+    # The same call again, with an equal copy of the input: loaded.
+    copy = dataclasses.replace(base, logits_train=base.logits_train.copy())
+    _, cached = membership.run_attacks_cached(copy, entire, _CHEAP_ATTACKS, seed=0)
+    assert cached
+
+
+@pytest.mark.filterwarnings(*_EPSILON_BOUND_WARNINGS)
+def test_run_attacks_cached_off_damaged_failed_save_and_bad_input(tmp_path, monkeypatch):
+    attack_input = _small_attack_input(n=100, seed=4)
+    spec = SlicingSpec(entire_dataset=True)
+    types = [AttackType.THRESHOLD_ATTACK]
+    cache_root = tmp_path / "model-cache"
+    _, cached = membership.run_attacks_cached(attack_input, spec, types, seed=0)
+    (entry,) = cache_root.glob("mia-*.pickle")
+    expected = _summary(membership.run_attacks_cached(attack_input, spec, types, seed=0)[0])
+    entry.write_bytes(b"not a pickle")
+    with pytest.warns(membership.CacheWarning, match="Damaged model-cache entry"):
+        got, cached = membership.run_attacks_cached(attack_input, spec, types, seed=0)
+    assert not cached and _summary(got) == expected
+    assert membership.run_attacks_cached(attack_input, spec, types, seed=0)[1]  # stored again
+
+    # A failed or interrupted save leaves no entry and no temporary file.
+    other = _small_attack_input(n=100, seed=5)
+    before = sorted(cache_root.iterdir())
+
+    def refuse(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(membership.pickle, "dump", refuse)
+    with pytest.warns(membership.CacheWarning, match="Could not store"):
+        got, cached = membership.run_attacks_cached(other, spec, types, seed=0)
+    assert not cached and isinstance(got, AttackResults)
+    assert sorted(cache_root.iterdir()) == before
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(membership.pickle, "dump", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        membership.run_attacks_cached(other, spec, types, seed=0)
+    assert sorted(cache_root.iterdir()) == before
+    monkeypatch.undo()
+
+    monkeypatch.setenv("MLPRIVACY_CACHE", "off")
+    got, cached = membership.run_attacks_cached(other, spec, types, seed=0)
+    assert not cached and isinstance(got, AttackResults)
+    assert sorted(cache_root.iterdir()) == before
+
+    with pytest.raises(TypeError, match="AttackInputData"):
+        membership.run_attacks_cached({"logits_train": None}, spec, types, seed=0)
+    with pytest.raises(TypeError, match="SlicingSpec"):
+        membership.run_attacks_cached(attack_input, None, types, seed=0)
+    with pytest.raises(TypeError, match="single AttackType"):
+        membership.run_attacks_cached(attack_input, spec, AttackType.THRESHOLD_ATTACK, seed=0)
+    with pytest.raises(TypeError, match="AttackType members"):
+        membership.run_attacks_cached(attack_input, spec, ["threshold"], seed=0)
+    with pytest.raises(ValueError, match="empty"):
+        membership.run_attacks_cached(attack_input, spec, [], seed=0)
+    with pytest.raises(TypeError, match="seed"):
+        membership.run_attacks_cached(attack_input, spec, types, seed=1.5)
