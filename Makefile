@@ -73,6 +73,14 @@ $(STAMP): requirements-lock.txt requirements-no-deps.txt pyproject.toml
 # notebooks are handed out first, in the order given, to whichever worker is free; the unit
 # tests fill the time left.
 TEST_WORKERS ?= 2
+# That order: the longest from an empty model cache first. In a fresh-clone .ci/run on the
+# 2-core AMD machine (2026-12-07) notebook 04 took ~2 200 s, 02 and 03 ~950 s each, 05 ~250 s,
+# 01 ~30 s. In file order 04 started only when 01 and then 02 or 03 were done, ~1 000 s in,
+# and ran on alone long after the other worker had finished everything else: `make test`
+# took 3 356 s for about 5 200 s of work. Notebooks not listed here follow in file order.
+TEST_ORDER := 04 02 03 05 01
+TEST_NOTEBOOKS = $(foreach n,$(TEST_ORDER),$(filter notebooks/$(n)_%,$(NOTEBOOKS))) \
+	$(filter-out $(foreach n,$(TEST_ORDER),notebooks/$(n)_%),$(NOTEBOOKS))
 # nbval's limit per cell, against a hung kernel. Notebook 04's cold reference-model cell (four
 # CNNs) took 879 s of the old 900 in a fresh-clone .ci/run on the 2-core AMD machine on a slow
 # day (its reference epoch 6-7 s), sharing the cores with notebook 03: a limit that close
@@ -92,7 +100,8 @@ test: lint $(STAMP)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MLPRIVACY_PROFILE=quick MLPRIVACY_SEED=0 MLPRIVACY_CACHE="$${TEST_MODEL_CACHE:-$$tmp/models}" \
 	MLPRIVACY_RESULTS="$(abspath $(TEST_RESULTS))" TF_ENABLE_ONEDNN_OPTS=$(NUMBERS_ONEDNN) \
-	$(BIN)/python -m pytest notebooks build/test-learner tests --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) \
+	$(BIN)/python -m pytest $(TEST_NOTEBOOKS) $(addprefix build/test-learner/,$(notdir $(TEST_NOTEBOOKS))) tests \
+		--nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) \
 		-p no:cacheprovider -p mlprivacy_build.pytest_notebook_groups -p mlprivacy_build.pytest_nbval_cells \
 		-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -ra --durations=8
 	$(BIN)/mlprivacy-check-results $(TEST_RESULTS)
