@@ -5,7 +5,9 @@ optimizer, data subset, epochs, seed, library versions, ...) gives a new key and
 never reuses a stale model. Location: ``MLPRIVACY_CACHE`` (default
 ``$XDG_CACHE_HOME/mlprivacy/models``); ``MLPRIVACY_CACHE=off`` disables it.
 :func:`mlprivacy_helpers.training.train_cached` builds the key and trains; this module holds
-the folder, the key and the entries (:func:`load_entry`, :func:`store_entry`).
+the folder, the key and the entries (:func:`load_entry`, :func:`store_entry`), and
+:func:`cached_result` for a result kept in one file (notebook 02's attack results, notebook
+03's inversions).
 
 Entries are created group-shareable (folders ``0o775``, files ``0o664``, both minus the
 process umask), so a workshop can point everyone's ``MLPRIVACY_CACHE`` at one folder.
@@ -21,14 +23,17 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from . import settings
 from .config import installed_version
+from .data import write_atomic
+
+T = TypeVar("T")
 
 #: Distributions whose version can change the trained weights.
 KEY_LIBRARIES = ("tensorflow", "keras", "tensorflow-privacy", "numpy")
@@ -227,3 +232,54 @@ def store_entry(entry: Path, model: Any, history: dict[str, Any]) -> bool:
             shutil.rmtree(tmp, ignore_errors=True)
         raise
     return True
+
+
+# --- one computed result in one file (attack results, inversions) ----------------------
+
+
+def cached_result(
+    entry: Path,
+    compute: Callable[[], T],
+    *,
+    load: Callable[[Path], T],
+    save: Callable[[Any, T], None],
+    what: str,
+    load_errors: tuple[type[BaseException], ...] = (OSError, ValueError),
+    save_errors: tuple[type[BaseException], ...] = (OSError,),
+) -> tuple[T, bool]:
+    """Return ``(value, cached)``: ``load(entry)`` when ``entry`` holds a good value, else
+    ``compute()``, stored in ``entry`` through ``save(binary file, value)``.
+
+    ``cached`` says whether the value came from the file. ``load`` raises one of
+    ``load_errors`` for a damaged file: that is reported with a :class:`CacheWarning` naming
+    the file and ``what`` is computed again. The value is written to a temp file renamed into
+    place (:func:`~.data.write_atomic`: never a half entry, no temp file left behind on a
+    failure or an interrupt) and made group-shareable (:func:`file_mode`); a save that fails
+    with one of ``save_errors`` only warns, and the computed value is still returned. The
+    caller checks that the cache is on (:func:`cache_dir`) and builds ``entry``'s name from
+    :func:`cache_key`.
+    """
+    if entry.is_file():
+        try:
+            return load(entry), True
+        except load_errors as exc:
+            warnings.warn(
+                f"Damaged model-cache entry {entry} ({type(exc).__name__}: {exc}); "
+                f"removing it and computing {what} again.",
+                CacheWarning,
+                stacklevel=3,
+            )
+            entry.unlink(missing_ok=True)
+    ensure_writable(entry.parent)
+    value = compute()
+    try:
+        write_atomic(entry, lambda handle: save(handle, value))
+        os.chmod(entry, file_mode())  # group-shareable, as the model entries
+    except save_errors as exc:  # never lose a finished computation to a failed save
+        warnings.warn(
+            f"Could not store {what} in the cache entry {entry} "
+            f"({type(exc).__name__}: {exc}); they are returned but not cached.",
+            CacheWarning,
+            stacklevel=3,
+        )
+    return value, False

@@ -14,9 +14,8 @@ loads what MIFace computed, as it loads the trained models). How good an inversi
 
 from __future__ import annotations
 
-import os
 import time
-import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,9 +24,8 @@ from art.attacks.inference.model_inversion import MIFace
 from art.config import ART_NUMPY_DTYPE
 from art.estimators.classification import TensorFlowV2Classifier
 
-from .cache import CacheWarning, cache_dir, cache_key, ensure_writable, file_mode, fingerprint
+from .cache import cache_dir, cache_key, cached_result, fingerprint
 from .config import installed_version
-from .data import write_atomic
 from .training import model_description
 
 __all__ = ["CompiledTensorFlowV2Classifier", "MIFaceRunner", "infer_cached", "time_miface"]
@@ -283,34 +281,20 @@ def infer_cached(attack: MIFace, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarr
     root = cache_dir()
     if root is None:
         return attack.infer(x, y), False
-    entry = root / f"miface-{cache_key(_infer_key(attack, x, y))[:20]}.npy"
-    if entry.is_file():
-        try:
-            stored = np.load(entry, allow_pickle=False)
-            if stored.shape != x.shape:
-                raise ValueError(f"holds shape {stored.shape}, expected {x.shape}")
-            return stored, True
-        except (OSError, ValueError) as exc:
-            warnings.warn(
-                f"Damaged model-cache entry {entry} ({type(exc).__name__}: {exc}); "
-                "removing it and inverting again.",
-                CacheWarning,
-                stacklevel=2,
-            )
-            entry.unlink(missing_ok=True)
-    ensure_writable(root)
-    inversions = attack.infer(x, y)
-    try:  # a temp file renamed into place; removed on any failure or interrupt
-        write_atomic(entry, lambda handle: np.save(handle, inversions, allow_pickle=False))
-        os.chmod(entry, file_mode())  # group-shareable, as the model entries
-    except OSError as exc:  # never lose a finished inversion to a failed save
-        warnings.warn(
-            f"Could not store the inversions in the cache entry {entry} "
-            f"({type(exc).__name__}: {exc}); they are returned but not cached.",
-            CacheWarning,
-            stacklevel=2,
-        )
-    return inversions, False
+
+    def load(entry: Path) -> np.ndarray:
+        stored = np.load(entry, allow_pickle=False)
+        if stored.shape != x.shape:
+            raise ValueError(f"holds shape {stored.shape}, expected {x.shape}")
+        return stored
+
+    return cached_result(
+        root / f"miface-{cache_key(_infer_key(attack, x, y))[:20]}.npy",
+        lambda: attack.infer(x, y),
+        load=load,
+        save=lambda handle, inversions: np.save(handle, inversions, allow_pickle=False),
+        what="the inversions",
+    )
 
 
 class MIFaceRunner:

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import pickle
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,9 +44,8 @@ from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack.data_s
     SlicingSpec,
 )
 
-from .cache import CacheWarning, cache_dir, cache_key, ensure_writable, file_mode, fingerprint
+from .cache import cache_dir, cache_key, cached_result, fingerprint
 from .config import installed_version
-from .data import write_atomic
 
 
 def _check_xy(name: str, x: np.ndarray, y: np.ndarray) -> None:
@@ -351,34 +350,22 @@ def run_attacks_cached(
     if root is None:
         return run(), False
     key = cache_key(_attacks_key(attack_input, slicing_spec, types, seed))
-    entry = root / f"mia-{key[:20]}.pickle"
-    if entry.is_file():
-        try:
-            stored = AttackResults.load(entry)
-            if not isinstance(stored, AttackResults):
-                raise TypeError(f"holds a {type(stored).__name__}, not AttackResults")
-            return stored, True
-        except _UNPICKLE_ERRORS as exc:
-            warnings.warn(
-                f"Damaged model-cache entry {entry} ({type(exc).__name__}: {exc}); "
-                "removing it and running the attacks again.",
-                CacheWarning,
-                stacklevel=2,
-            )
-            entry.unlink(missing_ok=True)
-    ensure_writable(root)
-    results = run()
-    try:  # as AttackResults.save, through a temp file renamed into place: never a half entry
-        write_atomic(entry, lambda handle: pickle.dump(results, handle))
-        os.chmod(entry, file_mode())  # group-shareable, as the model entries
-    except (OSError, pickle.PicklingError) as exc:  # never lose finished results to a failed save
-        warnings.warn(
-            f"Could not store the attack results in the cache entry {entry} "
-            f"({type(exc).__name__}: {exc}); they are returned but not cached.",
-            CacheWarning,
-            stacklevel=2,
-        )
-    return results, False
+
+    def load(entry: Path) -> AttackResults:  # as AttackResults.load, checked
+        stored = AttackResults.load(entry)
+        if not isinstance(stored, AttackResults):
+            raise TypeError(f"holds a {type(stored).__name__}, not AttackResults")
+        return stored
+
+    return cached_result(
+        root / f"mia-{key[:20]}.pickle",
+        run,
+        load=load,
+        save=lambda handle, results: pickle.dump(results, handle),  # as AttackResults.save
+        what="the attack results",
+        load_errors=_UNPICKLE_ERRORS,
+        save_errors=(OSError, pickle.PicklingError),
+    )
 
 
 class EpochAttackCallback(tf.keras.callbacks.Callback):

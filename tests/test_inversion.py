@@ -14,6 +14,7 @@ from art.estimators.classification import TensorFlowV2Classifier  # noqa: E402
 from art.preprocessing.standardisation_mean_std.numpy import StandardisationMeanStd  # noqa: E402
 
 from mlprivacy_helpers import inversion, inversion_metrics, models  # noqa: E402
+from mlprivacy_helpers.cache import CacheWarning  # noqa: E402
 
 SHAPE = (28, 28, 1)
 
@@ -396,7 +397,7 @@ def test_infer_cached_off_damaged_and_bad_input(softmax_model, tmp_path, monkeyp
     inversion.infer_cached(_attack(fast), x0, targets)
     (entry,) = (tmp_path / "model-cache").glob("miface-*.npy")
     entry.write_bytes(b"not an array")
-    with pytest.warns(inversion.CacheWarning, match="Damaged"):
+    with pytest.warns(CacheWarning, match="Damaged"):
         got, cached = inversion.infer_cached(_attack(fast), x0, targets)
     assert not cached
     np.testing.assert_array_equal(got, expected)
@@ -435,7 +436,7 @@ def test_infer_cached_leaves_no_temporary_file_when_the_save_fails_or_is_interru
         raise OSError("disk full")
 
     monkeypatch.setattr(inversion.np, "save", refuse)
-    with pytest.warns(inversion.CacheWarning, match="Could not store"):
+    with pytest.warns(CacheWarning, match="Could not store"):
         got, cached = inversion.infer_cached(_attack(fast), x0, targets)
     assert not cached and got.shape == x0.shape
     assert list(cache_root.iterdir()) == []

@@ -28,6 +28,7 @@ from tensorflow_privacy.privacy.privacy_tests.membership_inference_attack.data_s
 )
 
 from mlprivacy_helpers import membership  # noqa: E402
+from mlprivacy_helpers.cache import CacheWarning  # noqa: E402
 
 
 def _data(n: int = 120, seed: int = 0):
@@ -457,7 +458,7 @@ def test_run_attacks_cached_off_damaged_failed_save_and_bad_input(tmp_path, monk
     (entry,) = cache_root.glob("mia-*.pickle")
     expected = _summary(membership.run_attacks_cached(attack_input, spec, types, seed=0)[0])
     entry.write_bytes(b"not a pickle")
-    with pytest.warns(membership.CacheWarning, match="Damaged model-cache entry"):
+    with pytest.warns(CacheWarning, match="Damaged model-cache entry"):
         got, cached = membership.run_attacks_cached(attack_input, spec, types, seed=0)
     assert not cached and _summary(got) == expected
     assert membership.run_attacks_cached(attack_input, spec, types, seed=0)[1]  # stored again
@@ -470,7 +471,7 @@ def test_run_attacks_cached_off_damaged_failed_save_and_bad_input(tmp_path, monk
         raise OSError("disk full")
 
     monkeypatch.setattr(membership.pickle, "dump", refuse)
-    with pytest.warns(membership.CacheWarning, match="Could not store"):
+    with pytest.warns(CacheWarning, match="Could not store"):
         got, cached = membership.run_attacks_cached(other, spec, types, seed=0)
     assert not cached and isinstance(got, AttackResults)
     assert sorted(cache_root.iterdir()) == before

@@ -426,3 +426,62 @@ def test_train_cached_rejects_bad_arguments():
 
     with pytest.raises(ValueError, match="compiled"):
         training.train_cached("t", uncompiled, x, y, epochs=1, batch_size=4, seed=0)
+
+
+# cache.cached_result: one computed result in one file (notebook 02's attacks, 03's inversions).
+
+
+def _json_result(tmp_path: Path, compute, **kwargs):
+    return cache.cached_result(
+        tmp_path / "entry.json",
+        compute,
+        load=lambda entry: json.loads(entry.read_text()),
+        save=lambda handle, value: handle.write(json.dumps(value).encode()),
+        what="the test value",
+        **kwargs,
+    )
+
+
+def test_cached_result_computes_once_then_loads(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": len(calls)}
+
+    assert _json_result(tmp_path, compute) == ({"x": 1}, False)
+    assert _json_result(tmp_path, compute) == ({"x": 1}, True)  # loaded, not computed
+    assert len(calls) == 1
+    mode = stat.S_IMODE((tmp_path / "entry.json").stat().st_mode)
+    assert mode == cache.file_mode()
+    assert [p.name for p in tmp_path.iterdir()] == ["entry.json"]  # no temp file left
+
+
+def test_cached_result_recomputes_a_damaged_entry_and_survives_a_failed_save(tmp_path):
+    (tmp_path / "entry.json").write_text("{not json")
+    with pytest.warns(cache.CacheWarning, match="Damaged model-cache entry .*the test value"):
+        assert _json_result(tmp_path, lambda: [1, 2]) == ([1, 2], False)
+    assert _json_result(tmp_path, lambda: [3]) == ([1, 2], True)  # stored again
+
+    def failing_save(handle, value):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    other = tmp_path / "other"
+    with pytest.warns(cache.CacheWarning, match="Could not store the value"):
+        got = cache.cached_result(
+            other / "entry.json", lambda: 5, load=json.loads, save=failing_save, what="the value"
+        )
+    assert got == (5, False)
+    assert list(other.iterdir()) == []  # neither the entry nor a temp file
+
+
+def test_cached_result_leaves_no_temp_file_when_interrupted(tmp_path):
+    def interrupted_save(handle, value):
+        handle.write(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.cached_result(
+            tmp_path / "entry.json", lambda: 1, load=json.loads, save=interrupted_save, what="x"
+        )
+    assert list(tmp_path.iterdir()) == []
