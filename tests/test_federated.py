@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mlprivacy_helpers.cache import CacheWarning
 from mlprivacy_helpers.federated import client, gradient_inversion, metrics, trap_weights
 
 
@@ -224,6 +225,74 @@ def test_invert_gradients_refuses_bad_input():
         gradient_inversion.invert_gradients(model, grads, [1], iterations=0)
     with pytest.raises(ValueError, match="labels"):
         gradient_inversion.invert_gradients(model, grads, [0.5], iterations=2)
+
+
+def test_invert_gradients_cached_computes_once_then_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLPRIVACY_CACHE", str(tmp_path))
+    model = small_model(4)
+    x, y = images(2, 6), np.array([0, 4])
+    target = client.client_gradient(model, x, y)
+    settings = {"iterations": 10, "tv_weight": 1e-2, "restarts": 2, "seed": 5}
+    direct = gradient_inversion.invert_gradients(model, target, y, **settings)
+    first, cached_first = gradient_inversion.invert_gradients_cached(model, target, y, **settings)
+    again, cached_again = gradient_inversion.invert_gradients_cached(model, target, y, **settings)
+    assert (cached_first, cached_again) == (False, True)
+    np.testing.assert_array_equal(first.images, direct.images)  # the same steps, seeded
+    for result in (first, again):
+        np.testing.assert_array_equal(result.images, first.images)
+        np.testing.assert_array_equal(result.restart_losses, first.restart_losses)
+        assert result.loss == first.loss
+        assert result.seconds_per_iteration == first.seconds_per_iteration
+    # the eager path is the same computation: it loads what the compiled one stored
+    assert gradient_inversion.invert_gradients_cached(model, target, y, compiled=False, **settings)[
+        1
+    ]
+
+
+def test_invert_gradients_cached_never_reuses_another_inversion(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLPRIVACY_CACHE", str(tmp_path))
+    model = small_model(4)
+    x, y = images(2, 6), np.array([0, 4])
+    target = client.client_gradient(model, x, y)
+    base = {"iterations": 4, "seed": 0}
+    gradient_inversion.invert_gradients_cached(model, target, y, **base)
+    other_model = small_model(5)  # same architecture, other weights
+    others = [
+        (model, target, y, {**base, "seed": 1}),
+        (model, target, y, {**base, "distance": "l2"}),
+        (model, target, y, {**base, "tv_weight": 0.1}),
+        (model, target, y, {**base, "iterations": 5}),
+        (model, target, np.array([1, 4]), base),
+        (model, [g * 2 for g in target], y, base),
+        (other_model, client.client_gradient(other_model, x, y), y, base),
+    ]
+    for m, g, labels, settings in others:
+        assert not gradient_inversion.invert_gradients_cached(m, g, labels, **settings)[1]
+    assert len(list(tmp_path.glob("inversion-*.npz"))) == 1 + len(others)
+
+
+def test_invert_gradients_cached_off_damaged_and_bad_input(tmp_path, monkeypatch):
+    model = small_model(4)
+    x, y = images(1, 6), np.array([3])
+    target = client.client_gradient(model, x, y)
+    monkeypatch.setenv("MLPRIVACY_CACHE", "off")
+    off = gradient_inversion.invert_gradients_cached(model, target, y, iterations=3)
+    assert off[1] is False and not list(tmp_path.iterdir())
+    monkeypatch.setenv("MLPRIVACY_CACHE", str(tmp_path))
+    gradient_inversion.invert_gradients_cached(model, target, y, iterations=3)
+    (entry,) = tmp_path.glob("inversion-*.npz")
+    entry.write_bytes(b"not an npz")
+    with pytest.warns(CacheWarning, match="Damaged model-cache entry"):
+        got, cached = gradient_inversion.invert_gradients_cached(model, target, y, iterations=3)
+    assert not cached
+    np.testing.assert_array_equal(got.images, off[0].images)
+    assert gradient_inversion.invert_gradients_cached(model, target, y, iterations=3)[1]
+    with pytest.raises(TypeError, match="no setting steps"):
+        gradient_inversion.invert_gradients_cached(model, target, y, iterations=3, steps=2)
+    with pytest.raises(TypeError, match="iterations"):
+        gradient_inversion.invert_gradients_cached(model, target, y)
+    with pytest.raises(TypeError, match="Keras model"):
+        gradient_inversion.invert_gradients_cached("model", target, y, iterations=3)
 
 
 # --- the malicious server -------------------------------------------------------------------

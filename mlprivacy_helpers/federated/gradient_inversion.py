@@ -12,7 +12,8 @@
   total-variation prior (Inverting Gradients, Geiping et al. 2020). Adam on signed gradients,
   pixels kept in ``[0, 1]``, the learning rate divided by 10 at 3/8, 5/8 and 7/8 of the
   iterations, several random restarts optimised side by side, the restart whose gradient
-  matches best (the prior left out) kept.
+  matches best (the prior left out) kept. :func:`invert_gradients_cached` keeps each result in
+  the model cache, so a re-run of notebook 06 inverts nothing twice.
 
 The whole optimisation step is one compiled ``tf.function`` (the model's gradient inside an
 outer ``GradientTape``, so the loss is differentiated through it: a second derivative), with all
@@ -21,14 +22,26 @@ restarts in one variable.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["InversionResult", "invert_gradients", "label_from_gradient", "total_variation"]
+from ..cache import cache_dir, cache_key, cached_result, fingerprint
+from ..training import model_description
+
+__all__ = [
+    "InversionResult",
+    "invert_gradients",
+    "invert_gradients_cached",
+    "label_from_gradient",
+    "total_variation",
+]
 
 DISTANCES = ("cosine", "l2")
 
@@ -180,4 +193,87 @@ def invert_gradients(
         loss=float(losses[best]),
         restart_losses=losses,
         seconds_per_iteration=per_iteration,
+    )
+
+
+#: Bump when :func:`invert_gradients_cached`'s key or what it stores changes meaning.
+_CACHE_VERSION = 1
+
+
+def invert_gradients_cached(
+    model: tf.keras.Model,
+    target_gradient: Sequence[np.ndarray],
+    labels: np.ndarray,
+    **settings: Any,
+) -> tuple[InversionResult, bool]:
+    """Return ``(invert_gradients(model, target_gradient, labels, **settings), cached)``,
+    loaded from the model cache when the same inversion ran before.
+
+    ``cached`` says whether it came from the cache. The key holds everything that determines
+    the result: the model's architecture and weights, the gradient, the labels, every setting
+    (defaults filled in; not ``compiled``: the eager step is the same computation) and the
+    libraries' versions, so another model, gradient or setting never reuses an inversion. A
+    loaded result's ``seconds_per_iteration`` is the one measured when it was computed. With
+    ``MLPRIVACY_CACHE=off`` this is :func:`invert_gradients`; a damaged entry is reported
+    with a :class:`~mlprivacy_helpers.cache.CacheWarning` and computed again
+    (:func:`~mlprivacy_helpers.cache.cached_result`). Raises ``TypeError`` for a setting
+    :func:`invert_gradients` does not take, and what it raises for bad input.
+    """
+    parameters = inspect.signature(invert_gradients).parameters
+    unknown = sorted(set(settings) - {n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY})
+    if unknown:
+        raise TypeError(f"invert_gradients takes no setting {', '.join(unknown)}")
+    if not isinstance(model, tf.keras.Model):
+        raise TypeError(f"model must be a Keras model, got {type(model).__name__}")
+
+    def run() -> InversionResult:
+        return invert_gradients(model, target_gradient, labels, **settings)
+
+    root = cache_dir()
+    if root is None:
+        return run(), False
+    filled = {
+        name: settings.get(name, p.default)
+        for name, p in parameters.items()
+        if p.kind is p.KEYWORD_ONLY and name != "compiled"  # eager or compiled: the same steps
+    }
+    if filled["iterations"] is inspect.Parameter.empty:
+        raise TypeError("invert_gradients needs iterations")
+    key = cache_key(
+        {
+            "kind": "gradient-inversion",
+            "version": _CACHE_VERSION,
+            "settings": filled,
+            "model": model_description(model),
+            "weights": fingerprint(*model.get_weights()),
+            "gradient": fingerprint(*[np.asarray(g) for g in target_gradient]),
+            "labels": fingerprint(np.asarray(labels)),
+        }
+    )
+
+    def load(entry: Path) -> InversionResult:
+        with np.load(entry, allow_pickle=False) as stored:
+            return InversionResult(
+                images=stored["images"],
+                loss=float(stored["loss"]),
+                restart_losses=stored["restart_losses"],
+                seconds_per_iteration=float(stored["seconds_per_iteration"]),
+            )
+
+    def save(handle: Any, result: InversionResult) -> None:
+        np.savez(
+            handle,
+            images=result.images,
+            loss=result.loss,
+            restart_losses=result.restart_losses,
+            seconds_per_iteration=result.seconds_per_iteration,
+        )
+
+    return cached_result(
+        root / f"inversion-{key[:20]}.npz",
+        run,
+        load=load,
+        save=save,
+        what="the reconstruction",
+        load_errors=(OSError, ValueError, KeyError),
     )
