@@ -324,3 +324,23 @@ def test_a_replace_one_guarantee_is_weaker_and_within_group_privacy_of_two(event
         pa.epsilon(event, 1e-5, "rdp", relation="replace_one")
     with pytest.raises(ValueError, match="relation"):
         pa.epsilon(event, 1e-5, "pld", relation="zero_out")
+
+
+def test_kept_accountants_give_a_fresh_accountants_numbers_and_are_not_changed():
+    # pa keeps the last few composed PLD accountants: the numbers must be a fresh one's, before
+    # and after the same event's privacy profile was read off the kept one.
+    event = pa.poisson_dp_sgd_event(1.1, 128 / 2750, 215)
+    for relation, neighbouring in (
+        ("replace_one", dp_accounting.NeighboringRelation.REPLACE_ONE),
+        ("add_or_remove", dp_accounting.NeighboringRelation.ADD_OR_REMOVE_ONE),
+    ):
+        fresh = pld.PLDAccountant(neighbouring, 1e-4).compose(event)
+        first = pa.epsilon(event, 1e-5, "pld", relation=relation)
+        epsilons, deltas = pa.privacy_profile(event, np.array([0.5, 1.0, 2.0]), relation=relation)
+        again = pa.epsilon(event, 1e-5, "pld", relation=relation)
+        assert first == again == fresh.get_epsilon(1e-5)
+        assert list(deltas) == [fresh.get_delta(e) for e in epsilons]
+    # an event that holds a list of events cannot be kept (it is not hashable), and still works
+    composed = dp_accounting.ComposedDpEvent([event, pa.poisson_dp_sgd_event(1.1, 0.1, 10)])
+    fresh = pld.PLDAccountant(dp_accounting.NeighboringRelation.ADD_OR_REMOVE_ONE).compose(composed)
+    assert pa.epsilon(composed, 1e-5, "pld") == fresh.get_epsilon(1e-5)

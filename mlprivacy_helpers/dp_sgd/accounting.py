@@ -24,6 +24,7 @@ which for a Gaussian mechanism is the Gaussian-DP curve ``Φ(Φ⁻¹(FPR) + 1/σ
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Any, Literal
@@ -146,11 +147,31 @@ def epsilon(
         if relation != "add_or_remove":
             raise ValueError("the RDP accountant is used for add/remove only; use 'pld'")
         engine = rdp.RdpAccountant()
-    elif accountant == "pld":
-        engine = pld.PLDAccountant(_RELATIONS[relation], float(pld_discretization))
-    else:
-        raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}")
-    return float(engine.compose(event).get_epsilon(delta))
+        return float(engine.compose(event).get_epsilon(delta))
+    if accountant == "pld":
+        return float(_pld(event, relation, float(pld_discretization)).get_epsilon(delta))
+    raise ValueError(f"accountant must be one of {ACCOUNTANTS}, got {accountant!r}")
+
+
+def _pld(event: dp_accounting.DpEvent, relation: str, discretization: float) -> pld.PLDAccountant:
+    """Return dp_accounting's PLD accountant for ``relation`` with ``event`` composed. The last
+    few are kept (:func:`_composed_pld`): composing is the slow part (~1 s for notebook 04's
+    DP-SGD run), and a notebook asks the same run for its ε and for its privacy profile. An
+    event that cannot be hashed (one holding a list of events) is composed every time."""
+    try:
+        hash(event)
+    except TypeError:
+        return pld.PLDAccountant(_RELATIONS[relation], discretization).compose(event)
+    return _composed_pld(event, relation, discretization)
+
+
+@functools.lru_cache(maxsize=4)  # a composed PLD can take tens of MB: keep only a few
+def _composed_pld(
+    event: dp_accounting.DpEvent, relation: str, discretization: float
+) -> pld.PLDAccountant:
+    """Return a PLD accountant with ``event`` composed; callers only read it (``get_epsilon``,
+    ``get_delta``), never compose more."""
+    return pld.PLDAccountant(_RELATIONS[relation], discretization).compose(event)
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:
@@ -234,10 +255,9 @@ def privacy_profile(
         raise TypeError(f"event must be a dp_accounting.DpEvent, got {type(event).__name__}")
     if relation not in _RELATIONS:
         raise ValueError(f"relation must be one of {tuple(_RELATIONS)}, got {relation!r}")
-    engine = pld.PLDAccountant(_RELATIONS[relation], float(pld_discretization))
-    if not engine.supports(event):
+    if not pld.PLDAccountant(_RELATIONS[relation]).supports(event):
         raise ValueError(f"dp_accounting's PLD accountant cannot account {event} ({relation})")
-    engine.compose(event)
+    engine = _pld(event, relation, float(pld_discretization))
     if epsilons is None:
         top = engine.get_epsilon(1e-12)
         if not np.isfinite(top):
