@@ -3,6 +3,7 @@ gradient inversion, on cases with a known answer."""
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -465,3 +466,43 @@ def test_fedsgd_refuses_bad_settings():
         simulation.fedsgd_accuracy(build, x, y, [np.array([0, 10_000])], x_eval, y_eval, **good)
     with pytest.raises(ValueError, match="same length"):
         simulation.fedsgd_accuracy(build, x, y[:-1], parts, x_eval, y_eval, **good)
+
+
+def test_the_per_example_convolution_loop_message_is_hidden_and_nothing_else():
+    tf.keras.utils.set_random_seed(0)
+    conv = tf.keras.Sequential(
+        [
+            tf.keras.layers.Input((6, 6, 1)),
+            tf.keras.layers.Conv2D(2, 3, activation="sigmoid"),
+            tf.keras.layers.Flatten(),
+            tf.keras.layers.Dense(3),
+        ]
+    )
+    x, y = images(4, 0, shape=(6, 6, 1)), np.array([0, 1, 2, 1])
+    logger = logging.getLogger("tensorflow")
+
+    class Recorder(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    recorder = Recorder()
+    logger.addHandler(recorder)
+    try:
+        with_loop = tf.vectorized_map(  # the bare call logs the message: the test means something
+            lambda e: tf.gradients(tf.reduce_sum(conv(e[None])), conv.trainable_variables),
+            tf.constant(x),
+        )
+        assert client.PFOR_CONV_LOOP_MESSAGE in recorder.messages and with_loop
+        recorder.messages.clear()
+        norms = client.per_example_gradient_norms(conv, x, y)
+        grads = client.per_example_gradients(conv, x, y)
+        logger.warning("another message")
+    finally:
+        logger.removeHandler(recorder)
+    assert recorder.messages == ["another message"]
+    flat = np.concatenate([g.reshape(len(x), -1) for g in grads], axis=1)
+    np.testing.assert_allclose(norms, np.linalg.norm(flat, axis=1), rtol=1e-5)

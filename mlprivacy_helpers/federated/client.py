@@ -15,8 +15,10 @@ replaced).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -60,6 +62,29 @@ def client_gradient(model: tf.keras.Model, x: np.ndarray, y: np.ndarray) -> list
     return [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
 
 
+#: What TensorFlow logs when ``tf.vectorized_map`` traces the per-example gradient of a
+#: convolution: its pfor converter has no vectorised rule for the filter gradient of stacked
+#: inputs and computes it with a loop over the examples inside the graph (correct, slower). It
+#: is written to stderr, where notebook 06's cells would show it as an error.
+PFOR_CONV_LOOP_MESSAGE = "Conv2DBackpropFilter uses a while_loop. Fix that!"
+
+
+class _HidePforConvLoop(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != PFOR_CONV_LOOP_MESSAGE
+
+
+@contextlib.contextmanager
+def _pfor_conv_loop_message_hidden() -> Iterator[None]:
+    """Drop :data:`PFOR_CONV_LOOP_MESSAGE`, and only it, from TensorFlow's logger inside."""
+    logger, only = logging.getLogger("tensorflow"), _HidePforConvLoop()
+    logger.addFilter(only)
+    try:
+        yield
+    finally:
+        logger.removeFilter(only)
+
+
 def per_example_gradients(model: tf.keras.Model, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
     """Return each example's own gradient of its cross-entropy: one array per trainable
     variable, each of shape ``(len(x), *variable.shape)`` (vectorised with
@@ -73,7 +98,8 @@ def per_example_gradients(model: tf.keras.Model, x: np.ndarray, y: np.ndarray) -
             loss = _loss(model, xi[None], yi[None])
         return tape.gradient(loss, variables)
 
-    return [g.numpy() for g in tf.vectorized_map(one, (xt, yt))]
+    with _pfor_conv_loop_message_hidden():
+        return [g.numpy() for g in tf.vectorized_map(one, (xt, yt))]
 
 
 _NORM_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -114,9 +140,10 @@ def per_example_gradient_norms(
         raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
     xt, yt = _batch(x, y)
     fn = _squared_norms_function(model)
-    squares = [
-        fn(xt[lo : lo + chunk], yt[lo : lo + chunk]).numpy() for lo in range(0, len(x), chunk)
-    ]
+    with _pfor_conv_loop_message_hidden():  # fn is traced (once per model) on its first call
+        squares = [
+            fn(xt[lo : lo + chunk], yt[lo : lo + chunk]).numpy() for lo in range(0, len(x), chunk)
+        ]
     return np.sqrt(np.concatenate(squares))
 
 
