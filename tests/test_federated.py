@@ -130,6 +130,18 @@ def test_dp_client_gradient_clips_each_example_and_adds_the_stated_noise():
     residual = np.concatenate([(n - a).ravel() for n, a in zip(noisy, clipped, strict=True)])
     assert residual.std() == pytest.approx(3.0 * c / 8, rel=0.1)
     assert all(np.array_equal(a, b) for a, b in zip(noisy, again, strict=True))
+    # Poisson sampling: divided by the expected batch size, the same sum and the same noise
+    over_20 = client.dp_client_gradient(
+        model, x, y, l2_norm_clip=c, noise_multiplier=3.0, seed=5, denominator=20
+    )
+    for a, b in zip(over_20, noisy, strict=True):
+        np.testing.assert_allclose(a, b * 8 / 20, rtol=1e-5, atol=1e-8)
+    # an empty Poisson batch sends the noise alone: standard deviation sigma * C / denominator
+    empty = client.dp_client_gradient(
+        model, x[:0], y[:0], l2_norm_clip=c, noise_multiplier=3.0, seed=5, denominator=20
+    )
+    assert [e.shape for e in empty] == [v.shape for v in model.trainable_variables]
+    assert np.concatenate([e.ravel() for e in empty]).std() == pytest.approx(3.0 * c / 20, rel=0.1)
 
 
 def test_client_functions_refuse_bad_input():
@@ -146,6 +158,16 @@ def test_client_functions_refuse_bad_input():
     with pytest.raises(ValueError, match="noise_multiplier"):
         client.dp_client_gradient(
             model, x, np.array([0, 1]), l2_norm_clip=1.0, noise_multiplier=-1.0, seed=0
+        )
+    for denominator, error in ((0, ValueError), (-2.0, ValueError), ("8", TypeError)):
+        with pytest.raises(error, match="denominator"):
+            client.dp_client_gradient(
+                model, x, np.array([0, 1]), l2_norm_clip=1.0, noise_multiplier=1.0, seed=0,
+                denominator=denominator,
+            )  # fmt: skip
+    with pytest.raises(ValueError, match="non-empty batch"):  # an empty batch needs a denominator
+        client.dp_client_gradient(
+            model, x[:0], np.array([], int), l2_norm_clip=1.0, noise_multiplier=1.0, seed=0
         )
     with pytest.raises(ValueError, match="steps"):
         client.local_update(model, x, np.array([0, 1]), steps=0, learning_rate=0.1)
@@ -416,6 +438,34 @@ def test_fedsgd_learns_and_drowned_updates_do_not():
         l2_norm_clip=1e-3, noise_multiplier=1000.0, **_ROUNDS,
     )  # fmt: skip
     assert max(drowned) < 0.6  # the noise (σC/B per coordinate) swamps the signal: chance
+
+
+def test_fedsgd_clients_draw_poisson_batches_and_dp_divides_by_the_expected_size(monkeypatch):
+    x, y, parts, x_eval, y_eval = _federation()
+    build = lambda: small_model(0, classes=2)  # noqa: E731
+    sizes, denominators = [], []
+
+    def plain(model, xb, yb):
+        sizes.append(len(xb))
+        return [np.zeros(v.shape, np.float32) for v in model.trainable_variables]
+
+    def private(model, xb, yb, *, denominator, **dp):
+        denominators.append(denominator)
+        return plain(model, xb, yb)
+
+    monkeypatch.setattr(simulation, "client_gradient", plain)
+    monkeypatch.setattr(simulation, "dp_client_gradient", private)
+    settings = {**_ROUNDS, "rounds": 200, "eval_every": 200, "learning_rate": 0.05, "seed": 3}
+    simulation.fedsgd_accuracy(build, x, y, parts, x_eval, y_eval, **settings)
+    # each of a client's 40 examples is in its batch with probability 16/40: Binomial(40, 0.4)
+    assert len(sizes) == 200 * 4 and len(set(sizes)) > 5
+    assert np.mean(sizes) == pytest.approx(16, abs=0.3)
+    assert np.var(sizes) == pytest.approx(40 * 0.4 * 0.6, rel=0.15)
+    sizes.clear()
+    simulation.fedsgd_accuracy(
+        build, x, y, parts, x_eval, y_eval, l2_norm_clip=1.0, noise_multiplier=1.0, **settings
+    )
+    assert len(sizes) == 800 and set(denominators) == {16}
 
 
 def test_fedsgd_accuracy_cached_computes_once_and_never_reuses_another_training(

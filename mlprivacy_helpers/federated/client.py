@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import numbers
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 
@@ -155,12 +156,17 @@ def dp_client_gradient(
     l2_norm_clip: float,
     noise_multiplier: float,
     seed: int,
+    denominator: float | None = None,
 ) -> list[np.ndarray]:
     """Return the gradient a DP-FedSGD client sends: per-example gradients clipped to an L2
     norm of at most ``l2_norm_clip`` (over all variables together), summed, with Gaussian
     noise of standard deviation ``noise_multiplier * l2_norm_clip`` added to each coordinate,
-    divided by ``len(x)``. The noise comes from a NumPy generator seeded with ``seed``;
-    ``noise_multiplier = 0`` gives the clipped mean without noise.
+    divided by ``denominator`` (default ``len(x)``). The noise comes from a NumPy generator
+    seeded with ``seed``; ``noise_multiplier = 0`` gives the clipped mean without noise.
+
+    Under Poisson sampling the batch's size is random and must not be revealed, so DP-SGD
+    divides by the *expected* batch size: pass it as ``denominator``. The batch may then be
+    empty (``x`` of shape ``(0, ...)``): the client sends the noise alone.
 
     The clipped sum is computed without holding every per-example gradient: the norms first
     (:func:`per_example_gradient_norms`), then one backward pass of the loss with each
@@ -173,6 +179,19 @@ def dp_client_gradient(
         raise ValueError(f"l2_norm_clip must be > 0, got {l2_norm_clip}")
     if not noise_multiplier >= 0:
         raise ValueError(f"noise_multiplier must be >= 0, got {noise_multiplier}")
+    if denominator is not None:
+        if isinstance(denominator, bool) or not isinstance(denominator, numbers.Real):
+            raise TypeError(f"denominator must be a number, got {type(denominator).__name__}")
+        if not denominator > 0:
+            raise ValueError(f"denominator must be > 0, got {denominator}")
+        if len(x) == 0:
+            rng = np.random.default_rng(seed)
+            return [
+                (
+                    rng.normal(0.0, noise_multiplier * l2_norm_clip, size=v.shape) / denominator
+                ).astype(np.float32)
+                for v in model.trainable_variables
+            ]
     norms = per_example_gradient_norms(model, x, y)
     scale = np.minimum(1.0, l2_norm_clip / np.maximum(norms, 1e-12))
     xt, yt = _batch(x, y)
@@ -182,11 +201,12 @@ def dp_client_gradient(
         )
         clipped_sum_loss = tf.reduce_sum(tf.constant(scale, tf.float32) * losses)
     clipped_sums = tape.gradient(clipped_sum_loss, model.trainable_variables)
+    denominator = len(x) if denominator is None else denominator
     rng = np.random.default_rng(seed)
     out = []
     for g in clipped_sums:
         noise = rng.normal(0.0, noise_multiplier * l2_norm_clip, size=g.shape)
-        out.append(((g.numpy().astype(np.float64) + noise) / len(x)).astype(np.float32))
+        out.append(((g.numpy().astype(np.float64) + noise) / denominator).astype(np.float32))
     return out
 
 

@@ -1,11 +1,12 @@
 """Many rounds of federated SGD, simulated on one machine: what privacy at the client costs.
 
 :func:`fedsgd_accuracy` trains a model the way a FedSGD server does (McMahan et al. 2017): each
-round it samples ``clients_per_round`` of the clients, each sends the gradient of a random batch
-of its own examples (:func:`~.client.client_gradient`) or, with ``noise_multiplier`` set, a
-clipped and noised one (:func:`~.client.dp_client_gradient`), and the server applies the mean of
-the updates with Adam (a server-side adaptive optimiser, "FedAdam" in Reddi et al. 2021). It
-returns the model's accuracy on held-out examples every ``eval_every`` rounds.
+round it samples ``clients_per_round`` of the clients, each sends the gradient of a Poisson-sampled
+batch of its own examples (:func:`~.client.client_gradient`) or, with ``noise_multiplier`` set,
+a clipped and noised one (:func:`~.client.dp_client_gradient`): DP-SGD's step at the client, so
+that a client's ε is that of Poisson DP-SGD for the rounds it took part in. The server applies
+the mean of the updates with Adam (a server-side adaptive optimiser, "FedAdam" in Reddi et al.
+2021). It returns the model's accuracy on held-out examples every ``eval_every`` rounds.
 :func:`fedsgd_accuracy_cached` keeps that curve in the model cache: it is the slow part of
 notebook 06, and every re-run would train the same models again.
 """
@@ -87,11 +88,14 @@ def fedsgd_accuracy(
 
     ``build()`` returns the shared model (logits out), built after seeding with ``seed``;
     client ``k`` holds the examples ``x[parts[k]], y[parts[k]]``. Each round draws
-    ``clients_per_round`` distinct clients and, for each, ``batch_size`` distinct examples of
-    its own (one NumPy generator seeded with ``seed``); with ``l2_norm_clip`` and
-    ``noise_multiplier`` each client clips and noises its update before sending it (seeded from
-    the same generator). The server applies the mean update with Adam at ``learning_rate``.
-    Raises ``ValueError`` for inconsistent data or settings.
+    ``clients_per_round`` distinct clients, and each of them takes every one of its examples
+    into its batch independently with probability ``batch_size / len(parts[k])`` (Poisson
+    sampling: ``batch_size`` examples on average; one NumPy generator seeded with ``seed``
+    draws clients, batches and noise). Without DP a client sends the mean gradient of its batch
+    (nothing when the batch is empty); with ``l2_norm_clip`` and ``noise_multiplier`` it clips
+    each example's gradient, adds noise and divides by ``batch_size``, the expected size, as
+    DP-SGD does. The server applies the mean of the ``clients_per_round`` updates with Adam at
+    ``learning_rate``. Raises ``ValueError`` for inconsistent data or settings.
     """
     settings = {
         "rounds": rounds,
@@ -112,8 +116,11 @@ def fedsgd_accuracy(
     for r in range(1, settings["rounds"] + 1):
         total = None
         for k in rng.choice(len(parts), settings["clients_per_round"], replace=False):
-            batch = rng.choice(parts[k], settings["batch_size"], replace=False)
+            rate = settings["batch_size"] / len(parts[k])
+            batch = parts[k][rng.random(len(parts[k])) < rate]
             if noise_multiplier is None:
+                if len(batch) == 0:
+                    continue
                 update = client_gradient(model, x[batch], y[batch])
             else:
                 update = dp_client_gradient(
@@ -123,8 +130,11 @@ def fedsgd_accuracy(
                     l2_norm_clip=l2_norm_clip,
                     noise_multiplier=noise_multiplier,
                     seed=int(rng.integers(2**31)),
+                    denominator=settings["batch_size"],
                 )
             total = update if total is None else [t + u for t, u in zip(total, update, strict=True)]
+        if total is None:  # every sampled batch was empty (no DP): nothing to apply
+            continue
         mean = [tf.constant(t / settings["clients_per_round"]) for t in total]
         optimizer.apply_gradients(zip(mean, model.trainable_variables, strict=True))
         if r % settings["eval_every"] == 0:
@@ -134,7 +144,7 @@ def fedsgd_accuracy(
 
 
 #: Bump when :func:`fedsgd_accuracy_cached`'s key or what it stores changes meaning.
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: Poisson-sampled client batches
 
 
 def fedsgd_accuracy_cached(
