@@ -33,6 +33,20 @@ def test_cifar10_lenet_is_dlgs_sigmoid_lenet():
     assert model.count_params() == (5 * 5 * 3 + 1) * 12 + 2 * (5 * 5 * 12 + 1) * 12 + 769 * 10
 
 
+def test_cifar10_small_cnn_is_a_small_relu_cnn():
+    model = models.cifar10_small_cnn()
+    conv = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Conv2D)]
+    assert [(c.filters, c.kernel_size, c.strides) for c in conv] == [
+        (16, (3, 3), (2, 2)),
+        (32, (3, 3), (2, 2)),
+    ]
+    assert all(c.get_config()["activation"] == "relu" for c in conv)
+    assert model.output_shape == (None, 10)
+    assert model.layers[-1].get_config()["activation"] == "linear"  # logits
+    # (3 x 3 x 3 + 1) x 16 + (3 x 3 x 16 + 1) x 32 + (32 + 1) x 10 = 5 418 weights
+    assert model.count_params() == 448 + 4640 + 330 == 5418
+
+
 def test_mnist_convnet_logits_and_softmax_variants():
     logits = models.mnist_convnet()
     assert logits.output_shape == (None, 10)
@@ -58,6 +72,7 @@ def test_judge_differs_from_the_attacked_model():
     [
         models.cifar10_cnn,
         models.cifar10_lenet,
+        models.cifar10_small_cnn,
         models.mnist_convnet,
         models.mnist_judge,
         models.faces_softmax,
