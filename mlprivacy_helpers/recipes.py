@@ -2,7 +2,8 @@
 
 Notebook 02 shows these functions' code where it first trains each model; notebook 04 trains
 its target and reference models with the same recipes, so the two notebooks cannot drift
-apart. Each call returns a new, compiled model.
+apart. Notebook 06 trains its federated LeNet centrally with :func:`compiled_cifar10_lenet`, to
+attack a model that has learned something. Each call returns a new, compiled model.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import tensorflow as tf
 
 from .dp_sgd.poisson import PoissonDPModel, poisson_dp_cifar10_cnn
-from .models import cifar10_cnn
+from .models import cifar10_cnn, cifar10_lenet
 
 
 def _check_learning_rate(learning_rate: float) -> float:
@@ -30,6 +31,19 @@ def compiled_cifar10_cnn(learning_rate: float) -> tf.keras.Model:
     and the cross-entropy of its logits as the loss, accuracy as the metric."""
     learning_rate = _check_learning_rate(learning_rate)
     model = cifar10_cnn()
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(learning_rate),
+        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def compiled_cifar10_lenet(learning_rate: float) -> tf.keras.Model:
+    """Return a new DLG LeNet (models.cifar10_lenet) compiled like the CNN: Adam at
+    learning_rate, the cross-entropy of its logits as the loss, accuracy as the metric."""
+    learning_rate = _check_learning_rate(learning_rate)
+    model = cifar10_lenet()
     model.compile(
         optimizer=tf.keras.optimizers.Adam(learning_rate),
         loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),

@@ -29,6 +29,17 @@ def test_plain_recipe_is_the_cnn_with_adam_and_cross_entropy_on_logits():
     assert training.model_description(model) == training.model_description(_compiled_by_hand(1e-3))
 
 
+def test_lenet_recipe_is_the_dlg_lenet_compiled_like_the_cnn():
+    model = recipes.compiled_cifar10_lenet(2e-3)
+    assert model.name == "cifar10_lenet"
+    assert model.count_params() == models.cifar10_lenet().count_params()
+    assert isinstance(model.optimizer, tf.keras.optimizers.Adam)
+    assert model.optimizer.get_config()["learning_rate"] == pytest.approx(2e-3)
+    assert model.loss.get_config()["from_logits"] is True
+    with pytest.raises(ValueError, match="learning_rate must be positive"):
+        recipes.compiled_cifar10_lenet(0.0)
+
+
 def test_each_call_returns_a_new_model():
     assert recipes.compiled_cifar10_cnn(1e-3) is not recipes.compiled_cifar10_cnn(1e-3)
 
